@@ -1,0 +1,117 @@
+# virtscope: one binary, with its BPF programs compiled by clang and embedded
+# as bpftool skeletons. `make V=1` shows the full commands.
+
+OUTPUT    ?= build
+CC        ?= cc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(OUTPUT) -MMD -MP
+LDLIBS    := -lbpf -ldw -lelf -lz -lcap
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -I$(OUTPUT) -Ibpf \
+	      -I/usr/include/x86_64-linux-gnu
+
+# Sanitized build, used by `make check`: the same sources under ASan+UBSan.
+SAN_OUTPUT := $(OUTPUT)/asan
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRCS  := $(wildcard lib/*.c collectors/*.c flamegraph/*.c)
+CLI_SRCS  := $(wildcard cli/*.c)
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+LIB_OBJS  := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
+CLI_OBJS  := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(UNIT_SRCS))
+# The unit tests link everything but main().
+TESTED_OBJS := $(LIB_OBJS) $(filter-out $(OUTPUT)/obj/cli/main.o,$(CLI_OBJS))
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all clean deps check unit integration bench demo load
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: virtscope $(OUTPUT)/virtscope-load
+
+$(OUTPUT)/virtscope: $(LIB_OBJS) $(CLI_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# The binary also stands at the top of the tree, where the README runs it.
+virtscope: $(OUTPUT)/virtscope
+	$(Q)cp $< $@
+
+$(OUTPUT)/obj/%.o: %.c $(SKELS) | $(OUTPUT)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "make: this kernel has no BTF ($(VMLINUX_BTF) is missing)" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/vs_types.h $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT):
+	$(Q)mkdir -p $@
+
+# The lab's load generator: a separate program, since it is a libvirt client.
+$(OUTPUT)/virtscope-load: scripts/load.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $$(pkg-config --cflags --libs libvirt) -lpthread
+
+$(OUTPUT)/unit-tests: $(UNIT_OBJS) $(TESTED_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# Everything the build, the lab, the tests and the benchmarks use; nothing more.
+DEPS_BUILD := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
+	      libcap-dev pkg-config linux-libc-dev
+DEPS_LAB   := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
+	      qemu-system-x86 dbus util-linux procps
+DEPS_TEST  := bpftrace
+DEPS       := $(DEPS_BUILD) $(DEPS_LAB) $(DEPS_TEST)
+
+deps:
+	$(Q)scripts/install-deps $(DEPS)
+
+unit: $(OUTPUT)/unit-tests
+	$(Q)$(OUTPUT)/unit-tests
+
+# `make check` installs what it needs, builds plain and sanitized, and runs the
+# unit tests and the integration tests against the lab.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/unit-tests
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SAN_OUTPUT) \
+		CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
+		$(SAN_OUTPUT)/unit-tests $(SAN_OUTPUT)/virtscope
+	$(Q)tests/run --build $(OUTPUT) --asan-build $(SAN_OUTPUT)
+
+bench: deps all
+	$(Q)bench/run
+
+# The main job on the built-in lab: start it, drive load, profile the daemon.
+demo: deps all
+	$(Q)scripts/demo
+
+clean:
+	$(call msg,CLEAN,)
+	$(Q)rm -rf $(OUTPUT) virtscope
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -1,0 +1,227 @@
+/* virtscope profile: on-CPU sampling of a running daemon, written as folded
+ * stacks. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../collectors/session.h"
+#include "../collectors/symbolize.h"
+#include "../flamegraph/folded.h"
+#include "../lib/log.h"
+#include "../lib/util.h"
+#include "commands.h"
+#include "common.h"
+
+#define MAX_FREQ_HZ 50000
+
+static const char usage[] =
+	"Usage: virtscope profile (-p PID | --daemon NAME) [-F HZ] [-d SECONDS] [-t TID]\n"
+	"                         [-o FILE]\n"
+	"\n"
+	"Samples where a daemon's threads are on CPU and writes folded stacks,\n"
+	"\"thread;root;...;leaf count\", with kernel frames suffixed _[k].\n"
+	"\n"
+	"  -p, --pid PID          the process to profile\n"
+	"      --daemon NAME      the one process with this name\n"
+	"  -F, --frequency HZ     samples per second per CPU (default 99)\n"
+	"  -d, --duration SECS    stop after SECS (default: at Ctrl-C or SIGTERM)\n"
+	"  -t, --tid TID          only this thread of the process\n"
+	"  -o, --output FILE      write to FILE (created 0600) instead of stdout\n"
+	"  -h, --help             show this help\n";
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "daemon", required_argument, NULL, 'D' },
+	{ "frequency", required_argument, NULL, 'F' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "tid", required_argument, NULL, 't' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+static int bad(char *err, size_t errlen, const char *fmt, const char *arg)
+{
+	snprintf(err, errlen, fmt, arg);
+	return VS_EXIT_USAGE;
+}
+
+int profile_parse_args(int argc, char **argv, struct profile_args *args, char *err,
+		       size_t errlen)
+{
+	uint64_t v;
+	int opt;
+
+	memset(args, 0, sizeof(*args));
+	args->freq_hz = 99;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:F:d:t:o:h", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (vs_parse_pid(optarg, &args->pid))
+				return bad(err, errlen, "invalid pid '%s'", optarg);
+			break;
+		case 'D':
+			if (!*optarg)
+				return bad(err, errlen, "empty daemon name%s", "");
+			args->daemon = optarg;
+			break;
+		case 'F':
+			if (vs_parse_u64(optarg, 1, MAX_FREQ_HZ, &v))
+				return bad(err, errlen,
+					   "invalid frequency '%s': expected 1 to 50000 Hz", optarg);
+			args->freq_hz = (uint32_t)v;
+			break;
+		case 'd':
+			if (vs_parse_seconds(optarg, 1000000, VS_MAX_DURATION_NS, &args->duration_ns))
+				return bad(err, errlen,
+					   "invalid duration '%s': expected 0.001 to 604800 seconds",
+					   optarg);
+			break;
+		case 't':
+			if (vs_parse_pid(optarg, &args->tid))
+				return bad(err, errlen, "invalid thread id '%s'", optarg);
+			break;
+		case 'o':
+			args->output = optarg;
+			break;
+		case 'h':
+			args->help = 1;
+			return 0;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return VS_EXIT_USAGE;
+		default:
+			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return VS_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return bad(err, errlen, "unexpected argument '%s'", argv[optind]);
+	if (!args->pid == !args->daemon)
+		return bad(err, errlen, "%s", "name the target with either -p PID or --daemon NAME");
+	return 0;
+}
+
+static int check_tid(pid_t pid, pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)tid);
+	if (access(path, F_OK)) {
+		pr_err("thread %d does not belong to process %d", (int)tid, (int)pid);
+		return VS_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void report_stats(const struct vs_session *s, const struct vs_folded *f)
+{
+	struct vs_collector_stats st;
+
+	vs_session_stats(s, &st);
+	fprintf(stderr,
+		"virtscope: %llu samples; %llu user stacks truncated, %llu unreadable; "
+		"%llu samples lost\n",
+		(unsigned long long)vs_folded_events(f), (unsigned long long)st.stacks_truncated,
+		(unsigned long long)st.stacks_unreadable, (unsigned long long)st.lost);
+}
+
+static int run(const struct profile_args *args, struct vs_target *target, FILE *out)
+{
+	struct vs_config cfg = { .freq_hz = args->freq_hz, .tid = (uint32_t)args->tid };
+	struct vs_symbolizer *sym = NULL;
+	struct vs_folded *folded = NULL;
+	struct vs_session s;
+	char err[512];
+	int rc, status = VS_EXIT_FAILURE;
+
+	rc = vs_session_init(&s, target, &cfg);
+	if (rc)
+		goto cleanup;
+	sym = vs_symbolizer_new();
+	folded = vs_folded_new(s.stacks, sym, VS_EV_SAMPLE, VS_FOLDED_COUNT);
+	if (!sym || !folded) {
+		rc = -ENOMEM;
+		goto cleanup;
+	}
+	if ((rc = vs_session_add_collector(&s, "cpu")) ||
+	    (rc = vs_session_add_consumer(&s, vs_folded_consumer(folded))))
+		goto cleanup;
+	vs_cli_handle_signals();
+	rc = vs_session_start(&s, err, sizeof(err));
+	if (rc) {
+		pr_err("cannot start profiling pid %d: %s", (int)target->pid, err);
+		goto cleanup;
+	}
+	rc = vs_session_run(&s, args->duration_ns);
+	vs_session_stop(&s);
+	if (rc && rc != -ESRCH) {
+		pr_err("profiling failed: %s", strerror(-rc));
+		goto cleanup;
+	}
+	status = rc == -ESRCH ? VS_EXIT_FAILURE : VS_EXIT_OK;
+	if (rc == -ESRCH)
+		pr_err("process %d exited during the profile; writing what was sampled",
+		       (int)target->pid);
+	rc = vs_folded_write(folded, out);
+	if (rc) {
+		pr_err("cannot write the profile: %s", strerror(-rc));
+		status = VS_EXIT_FAILURE;
+	}
+	report_stats(&s, folded);
+	rc = 0;
+cleanup:
+	if (rc)
+		pr_err("profile: %s", strerror(-rc));
+	vs_session_release(&s);
+	vs_folded_free(folded);
+	vs_symbolizer_free(sym);
+	return status;
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	struct profile_args args;
+	struct vs_target target;
+	char err[512];
+	FILE *out;
+	int status;
+
+	status = profile_parse_args(argc, argv, &args, err, sizeof(err));
+	if (status) {
+		pr_err("profile: %s", err);
+		return status;
+	}
+	if (args.help) {
+		fputs(usage, stdout);
+		return VS_EXIT_OK;
+	}
+	status = vs_cli_open_target(args.pid, args.daemon, &target);
+	if (status)
+		return status;
+	if (args.tid && (status = check_tid(target.pid, args.tid)))
+		goto cleanup;
+	if ((status = vs_cli_check_privileges("profile")))
+		goto cleanup;
+	out = vs_cli_open_output(args.output);
+	if (!out) {
+		status = VS_EXIT_FAILURE;
+		goto cleanup;
+	}
+	/* run() owns the target from here on. */
+	status = run(&args, &target, out);
+	if (vs_cli_close_output(out)) {
+		pr_err("cannot write '%s': %s", args.output ? args.output : "stdout",
+		       strerror(EIO));
+		status = VS_EXIT_FAILURE;
+	}
+	return status;
+cleanup:
+	vs_target_close(&target);
+	return status;
+}

@@ -1,0 +1,107 @@
+/* The event model: what every source becomes.
+ *
+ * Whatever the mechanism (perf sample, tracepoint, uprobe, USDT), a collector
+ * turns what it sees into struct vs_event and hands it to the session, which
+ * passes it to every consumer in order. Live views, recordings and replays of
+ * recordings are consumers of the same stream, so they share one aggregation
+ * code path and cannot disagree.
+ *
+ * Conventions:
+ * - Times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns()).
+ * - An interval is reported once it is complete, as one event whose ts_ns is
+ *   its start and dur_ns its length. Intervals that matter while they are
+ *   still open (an RPC in flight, a D-Bus call in progress) are also
+ *   announced by a VS_EV_SPAN_BEGIN carrying the same span id.
+ * - Strings and stacks are only valid during the consumer callback; a
+ *   consumer that keeps one copies it, or keeps the stack id (stack ids are
+ *   valid for the session's lifetime).
+ */
+#ifndef VS_EVENT_H
+#define VS_EVENT_H
+
+#include <stdint.h>
+
+#define VS_COMM_LEN 16
+
+/* An interned stack (see stacks.h); 0 means "no stack". */
+typedef uint32_t vs_stack_id;
+
+enum vs_event_kind {
+	VS_EV_SAMPLE = 1, /* an on-CPU sample */
+	VS_EV_SPAN_BEGIN, /* an operation started: RPC, D-Bus call, capability lookup... */
+	VS_EV_SPAN_END,   /* that operation ended: ts_ns is its start, dur_ns its length */
+	VS_EV_LOCK,       /* a lock wait or hold, complete */
+	VS_EV_FORK,       /* the target created a process (not a thread) */
+	VS_EV_EXEC,       /* a process of the target exec'd */
+	VS_EV_EXIT,       /* a process of the target exited */
+	VS_EV_OFFCPU,     /* a thread was blocked for dur_ns */
+	VS_EV_LOST,       /* a collector lost events; never dropped silently */
+	VS_EV_KIND_MAX,
+};
+
+enum vs_span_kind {
+	VS_SPAN_RPC = 1,
+	VS_SPAN_DBUS,
+	VS_SPAN_CAPS_LOOKUP,
+	VS_SPAN_QMP,
+	VS_SPAN_LOOP_ITERATION,
+	VS_SPAN_OPERATION, /* a daemon-defined operation (USDT op_begin/op_end) */
+};
+
+enum vs_lock_phase {
+	VS_LOCK_WAIT = 1, /* from the request to the acquisition */
+	VS_LOCK_HOLD,     /* from the acquisition to the release */
+};
+
+struct vs_event {
+	enum vs_event_kind kind;
+	uint32_t pid; /* process (tgid) */
+	uint32_t tid; /* thread */
+	uint64_t ts_ns;
+	uint64_t dur_ns;
+	char comm[VS_COMM_LEN]; /* thread name when the event happened */
+	vs_stack_id stack;
+	union {
+		struct {
+			uint64_t period_ns; /* the time one sample stands for */
+			uint32_t cpu;
+		} sample;
+		struct {
+			enum vs_span_kind kind;
+			uint64_t id;        /* pairs BEGIN with END */
+			const char *name;   /* "DOMAIN_DESTROY_FLAGS", "TerminateMachine" */
+			const char *object; /* the domain or object it concerns, or NULL */
+			int32_t result;     /* 0 ok, negative errno-like failure */
+		} span;
+		struct {
+			enum vs_lock_phase phase;
+			uint64_t addr;
+			uint32_t holder_tid; /* for a wait: who held it, 0 if unknown */
+			const char *kind;    /* "virDomainObj", or NULL */
+			const char *object;  /* "vm1", or NULL */
+		} lock;
+		struct {
+			uint32_t child_pid;
+		} fork;
+		struct {
+			const char *filename;
+		} exec;
+		struct {
+			int32_t status;
+		} exit;
+		struct {
+			enum vs_event_kind what; /* the kind of event that was lost */
+			uint64_t count;
+			const char *collector;
+		} lost;
+		struct {
+			uint32_t state;  /* the task state it blocked in */
+			uint32_t reason; /* a reason class, see the off-CPU collector */
+			uint32_t waker_tid;
+		} offcpu;
+	};
+};
+
+const char *vs_event_kind_name(enum vs_event_kind kind);
+
+#endif

@@ -1,0 +1,213 @@
+/* The session loop: one epoll set over every collector's fd and the target's
+ * pidfd, with a short tick for collectors that have no fd and for checking
+ * the clock. A signal interrupts epoll_wait (handlers are installed without
+ * SA_RESTART), so Ctrl-C is noticed at once. */
+#include "session.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "../lib/util.h"
+
+#define TICK_MS 100
+
+static volatile sig_atomic_t interrupted;
+
+void vs_session_interrupt(void)
+{
+	interrupted = 1;
+}
+
+int vs_session_interrupted(void)
+{
+	return interrupted;
+}
+
+int vs_session_init(struct vs_session *s, const struct vs_target *target,
+		    const struct vs_config *config)
+{
+	memset(s, 0, sizeof(*s));
+	s->target = *target;
+	s->epoll_fd = -1;
+	if (config)
+		s->config = *config;
+	s->stacks = vs_stacks_new();
+	if (!s->stacks)
+		return -ENOMEM;
+	return 0;
+}
+
+int vs_session_add_collector(struct vs_session *s, const char *name)
+{
+	const struct vs_collector_ops *ops = vs_collector_find(name);
+	struct vs_collector *c;
+
+	if (!ops)
+		return -ENOENT;
+	if (s->nr_collectors == VS_SESSION_MAX_COLLECTORS)
+		return -E2BIG;
+	c = &s->collectors[s->nr_collectors++];
+	memset(c, 0, sizeof(*c));
+	c->ops = ops;
+	c->session = s;
+	return 0;
+}
+
+int vs_session_add_consumer(struct vs_session *s, struct vs_consumer *consumer)
+{
+	if (s->nr_consumers == VS_SESSION_MAX_CONSUMERS)
+		return -E2BIG;
+	s->consumers[s->nr_consumers++] = consumer;
+	return 0;
+}
+
+void vs_session_dispatch(struct vs_session *s, const struct vs_event *ev)
+{
+	for (size_t i = 0; i < s->nr_consumers; i++)
+		s->consumers[i]->event(s->consumers[i], ev);
+}
+
+void vs_collector_emit(struct vs_collector *c, const struct vs_event *ev)
+{
+	c->stats.events++;
+	vs_session_dispatch(c->session, ev);
+}
+
+void vs_collector_lost(struct vs_collector *c, enum vs_event_kind what, uint64_t count)
+{
+	struct vs_event ev = {
+		.kind = VS_EV_LOST,
+		.pid = c->session->target.pid,
+		.ts_ns = vs_now_ns(),
+		.lost = { .what = what, .count = count, .collector = c->ops->name },
+	};
+
+	c->stats.lost += count;
+	vs_session_dispatch(c->session, &ev);
+}
+
+static int watch(int epfd, int fd, size_t index)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.u64 = index };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) ? -errno : 0;
+}
+
+int vs_session_start(struct vs_session *s, char *err, size_t errlen)
+{
+	int rc;
+
+	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epoll_fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+		return rc;
+	}
+	s->started = 1;
+	for (size_t i = 0; i < s->nr_collectors; i++) {
+		struct vs_collector *c = &s->collectors[i];
+		int fd;
+
+		rc = c->ops->start(c);
+		if (rc) {
+			snprintf(err, errlen, "%s", c->error[0] ? c->error : strerror(-rc));
+			goto fail;
+		}
+		fd = c->ops->fd ? c->ops->fd(c) : -1;
+		if (fd >= 0 && (rc = watch(s->epoll_fd, fd, i))) {
+			snprintf(err, errlen, "epoll_ctl: %s", strerror(-rc));
+			goto fail;
+		}
+	}
+	rc = watch(s->epoll_fd, s->target.pidfd, (size_t)-1);
+	if (rc) {
+		snprintf(err, errlen, "cannot watch pid %d: %s", (int)s->target.pid,
+			 strerror(-rc));
+		goto fail;
+	}
+	return 0;
+fail:
+	vs_session_stop(s);
+	return rc;
+}
+
+static int poll_all(struct vs_session *s)
+{
+	for (size_t i = 0; i < s->nr_collectors; i++) {
+		struct vs_collector *c = &s->collectors[i];
+		int rc = c->ops->poll(c);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int vs_session_run(struct vs_session *s, uint64_t duration_ns)
+{
+	uint64_t deadline = duration_ns ? vs_now_ns() + duration_ns : 0;
+	struct epoll_event evs[VS_SESSION_MAX_COLLECTORS + 1];
+	int rc = 0;
+
+	while (!interrupted) {
+		int timeout = TICK_MS, n;
+		uint64_t now = vs_now_ns();
+
+		if (deadline) {
+			if (now >= deadline)
+				break;
+			if (deadline - now < (uint64_t)TICK_MS * VS_NSEC_PER_MSEC)
+				timeout = (int)((deadline - now) / VS_NSEC_PER_MSEC) + 1;
+		}
+		n = epoll_wait(s->epoll_fd, evs, (int)VS_ARRAY_SIZE(evs), timeout);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		/* Every collector is polled on every wake-up: cheap for those with
+		 * nothing to read, and it keeps events of different collectors
+		 * close to their time order. */
+		rc = poll_all(s);
+		if (rc)
+			return rc;
+		if (!vs_target_alive(&s->target))
+			return -ESRCH;
+	}
+	return poll_all(s);
+}
+
+void vs_session_stats(const struct vs_session *s, struct vs_collector_stats *total)
+{
+	memset(total, 0, sizeof(*total));
+	for (size_t i = 0; i < s->nr_collectors; i++) {
+		const struct vs_collector_stats *st = &s->collectors[i].stats;
+
+		total->events += st->events;
+		total->lost += st->lost;
+		total->stacks_truncated += st->stacks_truncated;
+		total->stacks_unreadable += st->stacks_unreadable;
+	}
+}
+
+void vs_session_stop(struct vs_session *s)
+{
+	if (!s->started)
+		return;
+	/* Detach in reverse order of attachment. */
+	for (size_t i = s->nr_collectors; i-- > 0;)
+		s->collectors[i].ops->stop(&s->collectors[i]);
+	s->started = 0;
+	if (s->epoll_fd >= 0)
+		close(s->epoll_fd);
+	s->epoll_fd = -1;
+}
+
+void vs_session_release(struct vs_session *s)
+{
+	vs_session_stop(s);
+	vs_stacks_free(s->stacks);
+	s->stacks = NULL;
+	vs_target_close(&s->target);
+}

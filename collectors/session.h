@@ -1,0 +1,87 @@
+/* A session: one target, the collectors attached to it, and the consumers
+ * their events flow to.
+ *
+ *   vs_session_init()          target, config
+ *   vs_session_add_collector() by registry name, any number
+ *   vs_session_add_consumer()  folded writer, live view, recorder...
+ *   vs_session_start()         loads and attaches every collector
+ *   vs_session_run()           polls until the duration ends, a stop is
+ *                              requested, or the target exits
+ *   vs_session_release()       detaches everything, then frees it
+ *
+ * The session owns the stack table that events' stack ids refer to. It is
+ * single-threaded: consumers are called from vs_session_run(), in order. */
+#ifndef VS_SESSION_H
+#define VS_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector.h"
+#include "event.h"
+#include "stacks.h"
+#include "target.h"
+
+/* A consumer embeds this struct and recovers itself with container_of. */
+struct vs_consumer {
+	void (*event)(struct vs_consumer *self, const struct vs_event *ev);
+};
+
+/* Knobs collectors read. Zero means "the collector's default". */
+struct vs_config {
+	uint32_t freq_hz;      /* on-CPU sampling frequency */
+	uint32_t tid;          /* only this thread, 0 for all */
+	uint32_t ringbuf_size; /* bytes per ring buffer, a power of two */
+};
+
+#define VS_SESSION_MAX_COLLECTORS 16
+#define VS_SESSION_MAX_CONSUMERS 8
+
+struct vs_session {
+	struct vs_target target;
+	struct vs_config config;
+	struct vs_stacks *stacks;
+	struct vs_collector collectors[VS_SESSION_MAX_COLLECTORS];
+	size_t nr_collectors;
+	struct vs_consumer *consumers[VS_SESSION_MAX_CONSUMERS];
+	size_t nr_consumers;
+	int epoll_fd;
+	int started;
+};
+
+/* Takes ownership of the target (its pidfd is closed on release). */
+int vs_session_init(struct vs_session *s, const struct vs_target *target,
+		    const struct vs_config *config);
+
+/* 0, -ENOENT for an unknown collector name, -E2BIG past the limit. */
+int vs_session_add_collector(struct vs_session *s, const char *name);
+int vs_session_add_consumer(struct vs_session *s, struct vs_consumer *consumer);
+
+/* Starts every collector. On failure the ones started are stopped again, and
+ * the failing collector's reason is copied into err. */
+int vs_session_start(struct vs_session *s, char *err, size_t errlen);
+
+/* Polls until duration_ns has passed (0: until stopped), vs_session_interrupt()
+ * is called, or the target exits. 0 when the duration ended or a stop was
+ * requested, -ESRCH when the target exited, other -errno on failure. What was
+ * already read is always delivered. */
+int vs_session_run(struct vs_session *s, uint64_t duration_ns);
+
+/* Async-signal-safe: makes vs_session_run() return soon. */
+void vs_session_interrupt(void);
+int vs_session_interrupted(void);
+
+/* The sum of every collector's stats. */
+void vs_session_stats(const struct vs_session *s, struct vs_collector_stats *total);
+
+/* Delivers an event to every consumer; collectors use vs_collector_emit(). */
+void vs_session_dispatch(struct vs_session *s, const struct vs_event *ev);
+
+/* Stops (detaches) every collector; idempotent. */
+void vs_session_stop(struct vs_session *s);
+
+/* Stops, then frees everything the session owns. Accepts a session whose
+ * vs_session_init() failed. */
+void vs_session_release(struct vs_session *s);
+
+#endif

@@ -1,0 +1,54 @@
+/* The stack table: every stack an event carries is interned here once and
+ * referred to by a small id, so that a million samples of one hot path cost
+ * one copy of it. Stacks hold raw addresses; naming them is the symbolizer's
+ * job, done once per unique stack by whoever needs names.
+ *
+ * Frame order is leaf first, kernel frames before user frames, as a thread
+ * sees them from the inside out. ips[0] of each part is where the thread was;
+ * the others are return addresses (see vs_stack_lookup_ip()). */
+#ifndef VS_STACKS_H
+#define VS_STACKS_H
+
+#include <stdint.h>
+
+#include "event.h"
+
+enum vs_stack_flags {
+	VS_STACK_TRUNCATED = 1 << 0,       /* the user stack hit the depth limit */
+	VS_STACK_USER_UNREADABLE = 1 << 1, /* no user frame could be read */
+};
+
+struct vs_stack {
+	uint32_t pid;
+	uint16_t nr_kernel;
+	uint16_t nr_user;
+	uint32_t flags;
+	uint32_t pad;
+	uint64_t ips[]; /* nr_kernel kernel frames, then nr_user user frames */
+};
+
+struct vs_stacks;
+
+struct vs_stacks *vs_stacks_new(void);
+void vs_stacks_free(struct vs_stacks *st); /* NULL ok */
+
+/* Interns a stack and returns its id (never 0), or 0 when out of memory. */
+vs_stack_id vs_stacks_intern(struct vs_stacks *st, uint32_t pid, const uint64_t *kips,
+			     unsigned int nr_kernel, const uint64_t *uips, unsigned int nr_user,
+			     uint32_t flags);
+
+/* The stack with that id, or NULL for 0 or an unknown id. */
+const struct vs_stack *vs_stacks_get(const struct vs_stacks *st, vs_stack_id id);
+
+uint32_t vs_stacks_count(const struct vs_stacks *st);
+
+/* The address to look up for frame i of a part (kernel or user, leaf first):
+ * a return address points after its call, possibly into the next function
+ * when the call was the caller's last instruction, so it is looked up one
+ * byte back. */
+static inline uint64_t vs_stack_lookup_ip(const uint64_t *ips, unsigned int i)
+{
+	return i == 0 ? ips[0] : ips[i] - 1;
+}
+
+#endif
