@@ -44,10 +44,14 @@ int vs_session_init(struct vs_session *s, const struct vs_target *target,
 int vs_session_add_collector(struct vs_session *s, const char *name)
 {
 	const struct vs_collector_ops *ops = vs_collector_find(name);
+
+	return ops ? vs_session_add_collector_ops(s, ops) : -ENOENT;
+}
+
+int vs_session_add_collector_ops(struct vs_session *s, const struct vs_collector_ops *ops)
+{
 	struct vs_collector *c;
 
-	if (!ops)
-		return -ENOENT;
 	if (s->nr_collectors == VS_SESSION_MAX_COLLECTORS)
 		return -E2BIG;
 	c = &s->collectors[s->nr_collectors++];

@@ -55,6 +55,8 @@ int vs_session_init(struct vs_session *s, const struct vs_target *target,
 
 /* 0, -ENOENT for an unknown collector name, -E2BIG past the limit. */
 int vs_session_add_collector(struct vs_session *s, const char *name);
+/* The same for a collector that is not in the registry (tests, plugins). */
+int vs_session_add_collector_ops(struct vs_session *s, const struct vs_collector_ops *ops);
 int vs_session_add_consumer(struct vs_session *s, struct vs_consumer *consumer);
 
 /* Starts every collector. On failure the ones started are stopped again, and

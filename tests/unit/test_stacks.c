@@ -1,0 +1,51 @@
+/* The stack table: identical stacks share an id, any difference gives a new
+ * one, and records read back as interned. */
+#include "../../collectors/stacks.h"
+#include "unit.h"
+
+static void intern_dedups(void)
+{
+	struct vs_stacks *st = vs_stacks_new();
+	uint64_t k[] = { 0xffffffff81000010ULL, 0xffffffff81000020ULL };
+	uint64_t u[] = { 0x401000, 0x402000, 0x403000 };
+	vs_stack_id a, b, c, d, e;
+	const struct vs_stack *s;
+
+	CHECK(st);
+	a = vs_stacks_intern(st, 7, k, 2, u, 3, 0);
+	b = vs_stacks_intern(st, 7, k, 2, u, 3, 0);
+	c = vs_stacks_intern(st, 8, k, 2, u, 3, 0);
+	d = vs_stacks_intern(st, 7, k, 2, u, 2, 0);
+	e = vs_stacks_intern(st, 7, k, 2, u, 3, VS_STACK_TRUNCATED);
+	CHECK(a && a == b);
+	CHECK(c != a && d != a && e != a && d != c);
+	CHECK(vs_stacks_count(st) == 4);
+	s = vs_stacks_get(st, a);
+	CHECK(s && s->pid == 7 && s->nr_kernel == 2 && s->nr_user == 3);
+	CHECK(s->ips[0] == k[0] && s->ips[2] == u[0] && s->ips[4] == u[2]);
+	CHECK(vs_stacks_get(st, 0) == NULL && vs_stacks_get(st, 99) == NULL);
+	vs_stacks_free(st);
+}
+
+static void empty_stack(void)
+{
+	struct vs_stacks *st = vs_stacks_new();
+	vs_stack_id id;
+
+	CHECK(st);
+	id = vs_stacks_intern(st, 1, NULL, 0, NULL, 0, VS_STACK_USER_UNREADABLE);
+	CHECK(id && vs_stacks_get(st, id)->nr_user == 0);
+	vs_stacks_free(st);
+}
+
+static void lookup_ip_of_return_addresses(void)
+{
+	uint64_t ips[] = { 100, 200, 300 };
+
+	CHECK(vs_stack_lookup_ip(ips, 0) == 100);
+	CHECK(vs_stack_lookup_ip(ips, 1) == 199);
+	CHECK(vs_stack_lookup_ip(ips, 2) == 299);
+}
+
+UNIT_SUITE(stacks, UNIT_TEST(intern_dedups), UNIT_TEST(empty_stack),
+	   UNIT_TEST(lookup_ip_of_return_addresses));
