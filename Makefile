@@ -36,7 +36,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean deps check unit integration bench demo load
+.PHONY: all clean deps check unit fixtures bench demo
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -76,6 +76,16 @@ $(OUTPUT)/virtscope-load: scripts/load.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $$(pkg-config --cflags --libs libvirt) -lpthread
 
+# Small target programs with a known behaviour, for the integration tests.
+FIXTURES := $(patsubst tests/fixtures/%.c,$(OUTPUT)/fixtures/%,$(wildcard tests/fixtures/*.c))
+
+$(OUTPUT)/fixtures/%: tests/fixtures/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra -pthread $< -o $@
+
+fixtures: $(FIXTURES)
+
 $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(TESTED_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -97,7 +107,7 @@ unit: $(OUTPUT)/unit-tests
 # `make check` installs what it needs, builds plain and sanitized, and runs the
 # unit tests and the integration tests against the lab.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/unit-tests
+	$(Q)$(MAKE) --no-print-directory all fixtures $(OUTPUT)/unit-tests
 	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SAN_OUTPUT) \
 		CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
 		$(SAN_OUTPUT)/unit-tests $(SAN_OUTPUT)/virtscope
