@@ -8,7 +8,8 @@ BPFTOOL   ?= bpftool
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(OUTPUT) -MMD -MP
+# Flags the code needs whatever CFLAGS the caller gives.
+VS_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(OUTPUT) -MMD -MP
 LDLIBS    := -lbpf -ldw -lelf -lz -lcap
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -I$(OUTPUT) -Ibpf \
 	      -I/usr/include/x86_64-linux-gnu
@@ -53,7 +54,7 @@ virtscope: $(OUTPUT)/virtscope
 $(OUTPUT)/obj/%.o: %.c $(SKELS) | $(OUTPUT)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(VS_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)
@@ -74,7 +75,7 @@ $(OUTPUT):
 # The lab's load generator: a separate program, since it is a libvirt client.
 $(OUTPUT)/virtscope-load: scripts/load.c | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $$(pkg-config --cflags --libs libvirt) -lpthread
+	$(Q)$(CC) $(CFLAGS) $(VS_CFLAGS) $< -o $@ $$(pkg-config --cflags --libs libvirt) -lpthread
 
 # Small target programs with a known behaviour, for the integration tests.
 FIXTURES := $(patsubst tests/fixtures/%.c,$(OUTPUT)/fixtures/%,$(wildcard tests/fixtures/*.c))
@@ -118,7 +119,7 @@ bench: deps all
 
 # The main job on the built-in lab: start it, drive load, profile the daemon.
 demo: deps all
-	$(Q)scripts/demo
+	$(Q)VIRTSCOPE_DEMO_BUILT=1 scripts/demo
 
 clean:
 	$(call msg,CLEAN,)

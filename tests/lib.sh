@@ -13,6 +13,7 @@ lab_up() {
 	scripts/lab stop >/dev/null 2>&1 || true
 	scripts/lab start >"$TMP/lab-start.out" 2>&1 || { cat "$TMP/lab-start.out" >&2; return 1; }
 	eval "$(scripts/lab env)"
+	export VIRTSCOPE_LAB_PID VIRTSCOPE_LAB_QEMU_URI VIRTSCOPE_LAB_TEST_URI VIRTSCOPE_LAB_DOMAIN_TYPE
 	export LAB_PID=$VIRTSCOPE_LAB_PID QEMU_URI=$VIRTSCOPE_LAB_QEMU_URI \
 		TEST_URI=$VIRTSCOPE_LAB_TEST_URI DOMAIN_TYPE=$VIRTSCOPE_LAB_DOMAIN_TYPE
 }
