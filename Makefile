@@ -121,6 +121,9 @@ bench: deps all
 demo: deps all
 	$(Q)VIRTSCOPE_DEMO_BUILT=1 scripts/demo
 
+# The USDT provider and the reference daemon built with it.
+-include probes/probes.mk
+
 clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) virtscope
