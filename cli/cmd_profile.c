@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../bpf/profile.h"
 #include "../collectors/session.h"
 #include "../collectors/symbolize.h"
 #include "../flamegraph/folded.h"
@@ -19,7 +20,7 @@
 
 static const char usage[] =
 	"Usage: virtscope profile (-p PID | --daemon NAME) [-F HZ] [-d SECONDS] [-t TID]\n"
-	"                         [-o FILE]\n"
+	"                         [--unwind dwarf|fp] [-o FILE]\n"
 	"\n"
 	"Samples where a daemon's threads are on CPU and writes folded stacks,\n"
 	"\"thread;root;...;leaf count\", with kernel frames suffixed _[k].\n"
@@ -29,6 +30,8 @@ static const char usage[] =
 	"  -F, --frequency HZ     samples per second per CPU (default 99)\n"
 	"  -d, --duration SECS    stop after SECS (default: at Ctrl-C or SIGTERM)\n"
 	"  -t, --tid TID          only this thread of the process\n"
+	"      --unwind MODE      how user stacks are walked: dwarf (default: from the\n"
+	"                         binaries' CFI, complete without frame pointers) or fp\n"
 	"  -o, --output FILE      write to FILE (created 0600) instead of stdout\n"
 	"  -h, --help             show this help\n";
 
@@ -39,6 +42,7 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "tid", required_argument, NULL, 't' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "unwind", required_argument, NULL, 'U' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -89,6 +93,15 @@ int profile_parse_args(int argc, char **argv, struct profile_args *args, char *e
 		case 'o':
 			args->output = optarg;
 			break;
+		case 'U':
+			if (!strcmp(optarg, "dwarf"))
+				args->unwind = VS_UNWIND_DWARF;
+			else if (!strcmp(optarg, "fp"))
+				args->unwind = VS_UNWIND_FP;
+			else
+				return bad(err, errlen, "invalid unwind mode '%s': expected dwarf or fp",
+					   optarg);
+			break;
 		case 'h':
 			args->help = 1;
 			return 0;
@@ -119,21 +132,32 @@ static int check_tid(pid_t pid, pid_t tid)
 	return 0;
 }
 
+static double percent(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
 static void report_stats(const struct vs_session *s, const struct vs_folded *f)
 {
 	struct vs_collector_stats st;
 
 	vs_session_stats(s, &st);
 	fprintf(stderr,
-		"virtscope: %llu samples; %llu user stacks truncated, %llu unreadable; "
-		"%llu samples lost\n",
-		(unsigned long long)vs_folded_events(f), (unsigned long long)st.stacks_truncated,
-		(unsigned long long)st.stacks_unreadable, (unsigned long long)st.lost);
+		"virtscope: %llu samples; user stacks: %.1f%% reach the thread's root, "
+		"%llu truncated, %llu unreadable; %llu samples lost\n",
+		(unsigned long long)vs_folded_events(f),
+		percent(st.stacks_complete, st.stacks_user),
+		(unsigned long long)st.stacks_truncated, (unsigned long long)st.stacks_unreadable,
+		(unsigned long long)st.lost);
 }
 
 static int run(const struct profile_args *args, struct vs_target *target, FILE *out)
 {
-	struct vs_config cfg = { .freq_hz = args->freq_hz, .tid = (uint32_t)args->tid };
+	struct vs_config cfg = {
+		.freq_hz = args->freq_hz,
+		.tid = (uint32_t)args->tid,
+		.unwind = (enum vs_unwind_mode)args->unwind,
+	};
 	struct vs_symbolizer *sym = NULL;
 	struct vs_folded *folded = NULL;
 	struct vs_session s;
@@ -143,7 +167,7 @@ static int run(const struct profile_args *args, struct vs_target *target, FILE *
 	rc = vs_session_init(&s, target, &cfg);
 	if (rc)
 		goto cleanup;
-	sym = vs_symbolizer_new();
+	sym = vs_symbolizer_new(s.procs);
 	folded = vs_folded_new(s.stacks, sym, VS_EV_SAMPLE, VS_FOLDED_COUNT);
 	if (!sym || !folded) {
 		rc = -ENOMEM;

@@ -25,6 +25,7 @@ struct profile_args {
 	uint64_t duration_ns; /* 0: until interrupted */
 	pid_t tid;
 	const char *output;  /* NULL: stdout */
+	int unwind;          /* enum vs_unwind_mode */
 	int help;
 };
 

@@ -48,8 +48,10 @@ struct vs_collector_ops {
 struct vs_collector_stats {
 	uint64_t events;            /* events emitted */
 	uint64_t lost;              /* events the kernel side could not deliver */
-	uint64_t stacks_truncated;  /* stacks cut at the depth limit */
-	uint64_t stacks_unreadable; /* stacks that could not be read at all */
+	uint64_t stacks_user;       /* user stacks taken */
+	uint64_t stacks_complete;   /* ... that reach the thread's root */
+	uint64_t stacks_truncated;  /* ... cut at the depth limit */
+	uint64_t stacks_unreadable; /* ... of which not one frame could be read */
 };
 
 struct vs_collector {
@@ -62,6 +64,16 @@ struct vs_collector {
 
 /* Hands ev to every consumer of c's session and counts it. */
 void vs_collector_emit(struct vs_collector *c, const struct vs_event *ev);
+
+/* The stack layer: interns an event's stacks and returns the id (0 when out
+ * of memory). The user part comes either from a snapshot, unwound here from
+ * CFI while the process's mappings are current, or, when snap is NULL, from
+ * frame-pointer addresses (fp_count of them, or a negative errno when the
+ * kernel could not read them). Counts what it saw in c->stats. */
+struct vs_ustack;
+vs_stack_id vs_collector_stack(struct vs_collector *c, uint32_t pid, const uint64_t *kips,
+			       unsigned int nr_kernel, const struct vs_ustack *snap,
+			       const uint64_t *fp_ips, int fp_count);
 
 /* Emits a VS_EV_LOST event for `count` events of kind `what` and counts them. */
 void vs_collector_lost(struct vs_collector *c, enum vs_event_kind what, uint64_t count);

@@ -53,35 +53,24 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	struct cpu_profile *p = c->priv;
 	const struct vs_profile_sample *s = data;
 	struct vs_event ev = { .kind = VS_EV_SAMPLE };
-	unsigned int nk = 0, nu = 0;
-	uint32_t flags = 0;
+	int dwarf = c->session->config.unwind == VS_UNWIND_DWARF;
+	unsigned int nk = 0;
 
-	if (size < sizeof(*s))
+	if (size < VS_PROFILE_SAMPLE_HDR_SIZE ||
+	    (dwarf && size < VS_PROFILE_SAMPLE_HDR_SIZE + s->snap.len))
 		return 0;
 	if (s->kstack_bytes > 0)
 		nk = (unsigned int)s->kstack_bytes / sizeof(uint64_t);
-	if (s->ustack_bytes > 0)
-		nu = (unsigned int)s->ustack_bytes / sizeof(uint64_t);
-	if (nu == VS_PROFILE_MAX_STACK)
-		flags |= VS_STACK_TRUNCATED;
-	/* A sample taken in the kernel always has a user context to return to,
-	 * so an empty user stack there means it could not be read. */
-	if (s->ustack_bytes < 0 || !nu) {
-		flags |= VS_STACK_USER_UNREADABLE;
-		c->stats.stacks_unreadable++;
-	}
-	if (flags & VS_STACK_TRUNCATED)
-		c->stats.stacks_truncated++;
-
 	ev.pid = s->pid;
 	ev.tid = s->tid;
 	ev.ts_ns = s->ts_ns;
 	memcpy(ev.comm, s->comm, sizeof(ev.comm));
 	ev.comm[sizeof(ev.comm) - 1] = '\0';
 	/* __u64 and uint64_t differ in name only; the stack table memcpy()s. */
-	ev.stack = vs_stacks_intern(c->session->stacks, s->pid, (const uint64_t *)s->kstack, nk,
-				    (const uint64_t *)s->ustack, nu,
-				    flags);
+	ev.stack = vs_collector_stack(c, s->pid, (const uint64_t *)s->kstack, nk,
+				      dwarf ? &s->snap : NULL, (const uint64_t *)s->ustack,
+				      s->ustack_bytes < 0 ? s->ustack_bytes
+							  : s->ustack_bytes / (int)sizeof(uint64_t));
 	ev.sample.period_ns = p->period_ns;
 	ev.sample.cpu = s->cpu;
 	vs_collector_emit(c, &ev);
@@ -148,6 +137,7 @@ static int cpu_start(struct vs_collector *c)
 	}
 	p->skel->rodata->targ_tgid = (uint32_t)c->session->target.pid;
 	p->skel->rodata->targ_tid = cfg->tid;
+	p->skel->rodata->unwind_mode = cfg->unwind;
 	rc = bpf_map__set_max_entries(p->skel->maps.samples,
 				      cfg->ringbuf_size ? cfg->ringbuf_size : DEFAULT_RINGBUF);
 	if (rc) {

@@ -36,7 +36,9 @@ int vs_session_init(struct vs_session *s, const struct vs_target *target,
 	if (config)
 		s->config = *config;
 	s->stacks = vs_stacks_new();
-	if (!s->stacks)
+	s->procs = vs_procs_new();
+	s->unwinder = s->procs ? vs_unwinder_new(s->procs) : NULL;
+	if (!s->stacks || !s->unwinder)
 		return -ENOMEM;
 	return 0;
 }
@@ -92,6 +94,38 @@ void vs_collector_lost(struct vs_collector *c, enum vs_event_kind what, uint64_t
 
 	c->stats.lost += count;
 	vs_session_dispatch(c->session, &ev);
+}
+
+vs_stack_id vs_collector_stack(struct vs_collector *c, uint32_t pid, const uint64_t *kips,
+			       unsigned int nr_kernel, const struct vs_ustack *snap,
+			       const uint64_t *fp_ips, int fp_count)
+{
+	struct vs_session *s = c->session;
+	uint64_t ips[VS_MAX_USER_FRAMES];
+	enum vs_unwind_end end = VS_UNWIND_NO_CFI;
+	unsigned int nu = 0;
+	uint32_t flags = 0;
+
+	if (snap) {
+		nu = vs_unwind(s->unwinder, pid, snap, ips, VS_MAX_USER_FRAMES, &end);
+		fp_ips = ips;
+	} else if (fp_count > 0) {
+		nu = (unsigned int)fp_count;
+		end = nu >= VS_PROFILE_MAX_STACK ? VS_UNWIND_TRUNCATED : VS_UNWIND_NO_CFI;
+	}
+	c->stats.stacks_user++;
+	if (end == VS_UNWIND_ROOT) {
+		flags |= VS_STACK_COMPLETE;
+		c->stats.stacks_complete++;
+	} else if (end == VS_UNWIND_TRUNCATED) {
+		flags |= VS_STACK_TRUNCATED;
+		c->stats.stacks_truncated++;
+	}
+	if (!nu) {
+		flags |= VS_STACK_USER_UNREADABLE;
+		c->stats.stacks_unreadable++;
+	}
+	return vs_stacks_intern(s->stacks, pid, kips, nr_kernel, fp_ips, nu, flags);
 }
 
 static int watch(int epfd, int fd, size_t index)
@@ -190,6 +224,8 @@ void vs_session_stats(const struct vs_session *s, struct vs_collector_stats *tot
 
 		total->events += st->events;
 		total->lost += st->lost;
+		total->stacks_user += st->stacks_user;
+		total->stacks_complete += st->stacks_complete;
 		total->stacks_truncated += st->stacks_truncated;
 		total->stacks_unreadable += st->stacks_unreadable;
 	}
@@ -213,5 +249,9 @@ void vs_session_release(struct vs_session *s)
 	vs_session_stop(s);
 	vs_stacks_free(s->stacks);
 	s->stacks = NULL;
+	vs_unwinder_free(s->unwinder);
+	s->unwinder = NULL;
+	vs_procs_free(s->procs);
+	s->procs = NULL;
 	vs_target_close(&s->target);
 }

@@ -9,7 +9,8 @@
  *                              requested, or the target exits
  *   vs_session_release()       detaches everything, then frees it
  *
- * The session owns the stack table that events' stack ids refer to. It is
+ * The session owns the stack layer: the stack table that events' stack ids
+ * refer to, and the module maps and unwinder that fill it. It is
  * single-threaded: consumers are called from vs_session_run(), in order. */
 #ifndef VS_SESSION_H
 #define VS_SESSION_H
@@ -17,10 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../bpf/profile.h"
 #include "collector.h"
 #include "event.h"
+#include "procmaps.h"
 #include "stacks.h"
 #include "target.h"
+#include "unwind.h"
 
 /* A consumer embeds this struct and recovers itself with container_of. */
 struct vs_consumer {
@@ -29,6 +33,7 @@ struct vs_consumer {
 
 /* Knobs collectors read. Zero means "the collector's default". */
 struct vs_config {
+	enum vs_unwind_mode unwind; /* how user stacks are taken (DWARF by default) */
 	uint32_t freq_hz;      /* on-CPU sampling frequency */
 	uint32_t tid;          /* only this thread, 0 for all */
 	uint32_t ringbuf_size; /* bytes per ring buffer, a power of two */
@@ -41,6 +46,8 @@ struct vs_session {
 	struct vs_target target;
 	struct vs_config config;
 	struct vs_stacks *stacks;
+	struct vs_procs *procs;       /* the target's modules, for unwinding and names */
+	struct vs_unwinder *unwinder;
 	struct vs_collector collectors[VS_SESSION_MAX_COLLECTORS];
 	size_t nr_collectors;
 	struct vs_consumer *consumers[VS_SESSION_MAX_CONSUMERS];

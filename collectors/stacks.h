@@ -16,7 +16,11 @@
 enum vs_stack_flags {
 	VS_STACK_TRUNCATED = 1 << 0,       /* the user stack hit the depth limit */
 	VS_STACK_USER_UNREADABLE = 1 << 1, /* no user frame could be read */
+	VS_STACK_COMPLETE = 1 << 2,        /* the user stack reaches the thread's root */
 };
+
+/* The deepest user stack kept. */
+#define VS_MAX_USER_FRAMES 256
 
 struct vs_stack {
 	uint32_t pid;

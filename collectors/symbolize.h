@@ -1,25 +1,32 @@
-/* Names for addresses: user addresses of a process through libdwfl, kernel
- * addresses through /proc/kallsyms.
+/* Names for addresses: user addresses of a process through libdwfl (see
+ * procmaps.h for how its modules are found), kernel addresses through
+ * /proc/kallsyms.
  *
  * libdwfl looks symbols up in .symtab, then in a debug file found by build-id
- * or debuglink (/usr/lib/debug), then .gnu_debugdata, then .dynsym. An
- * address that has no symbol is named after its module and offset
- * ("libvirt.so.0.9000.0+0x1a2b0"), so that a stripped function still merges
- * with itself across samples. Names are cached per (pid, address) and stay
- * valid until vs_symbolizer_free(). The target is never stopped or ptraced:
- * libdwfl only reads /proc/PID/maps and the mapped files. */
+ * or debuglink (/usr/lib/debug, e.g. libc6-dbg), then .gnu_debugdata, then
+ * .dynsym. A symbol is only used for an address it really covers: its size
+ * says so, or, for a symbol without size, it starts where the function's FDE
+ * starts. Any other address is named after its module and the start of its
+ * function ("libvirt.so.0.9000.0+0x1a2b0", the FDE start from .eh_frame_hdr),
+ * so that a static function of a stripped library keeps one stable name and
+ * never borrows its exported neighbour's. Symbol versions ("@@GLIBC_2.3.2")
+ * are dropped. Names are cached per (pid, address) and stay valid until
+ * vs_symbolizer_free(). */
 #ifndef VS_SYMBOLIZE_H
 #define VS_SYMBOLIZE_H
 
 #include <stdint.h>
 
+#include "procmaps.h"
+
 struct vs_symbolizer;
 
-struct vs_symbolizer *vs_symbolizer_new(void);
+/* procs is shared with the unwinder and must outlive the symbolizer. */
+struct vs_symbolizer *vs_symbolizer_new(struct vs_procs *procs);
 void vs_symbolizer_free(struct vs_symbolizer *sym); /* NULL ok */
 
 /* The name of the user function at ip in process pid; "[unknown]" when the
- * address is in no known mapping. Never NULL. */
+ * address is in no module. Never NULL. */
 const char *vs_symbolize_user(struct vs_symbolizer *sym, uint32_t pid, uint64_t ip);
 
 /* The name of the kernel function at ip; "[unknown]" when there is none (or

@@ -57,7 +57,8 @@ static char *write_to_string(struct vs_folded *f)
 static void user_stacks_root_first(void)
 {
 	struct vs_stacks *st = vs_stacks_new();
-	struct vs_symbolizer *sym = vs_symbolizer_new();
+	struct vs_procs *procs = vs_procs_new();
+	struct vs_symbolizer *sym = vs_symbolizer_new(procs);
 	struct vs_folded *f = vs_folded_new(st, sym, VS_EV_SAMPLE, VS_FOLDED_COUNT);
 	uint64_t deep[3] = { inside(vs_unit_leaf_fn), inside(vs_unit_mid_fn),
 			     inside(vs_unit_root_fn) };
@@ -79,13 +80,15 @@ static void user_stacks_root_first(void)
 	free(out);
 	vs_folded_free(f);
 	vs_symbolizer_free(sym);
+	vs_procs_free(procs);
 	vs_stacks_free(st);
 }
 
 static void same_names_merge(void)
 {
 	struct vs_stacks *st = vs_stacks_new();
-	struct vs_symbolizer *sym = vs_symbolizer_new();
+	struct vs_procs *procs = vs_procs_new();
+	struct vs_symbolizer *sym = vs_symbolizer_new(procs);
 	struct vs_folded *f = vs_folded_new(st, sym, VS_EV_SAMPLE, VS_FOLDED_COUNT);
 	/* Two different addresses in the same functions: one line. */
 	uint64_t s1[2] = { inside(vs_unit_leaf_fn), inside(vs_unit_root_fn) };
@@ -101,13 +104,15 @@ static void same_names_merge(void)
 	free(out);
 	vs_folded_free(f);
 	vs_symbolizer_free(sym);
+	vs_procs_free(procs);
 	vs_stacks_free(st);
 }
 
 static void consumer_takes_its_kind(void)
 {
 	struct vs_stacks *st = vs_stacks_new();
-	struct vs_symbolizer *sym = vs_symbolizer_new();
+	struct vs_procs *procs = vs_procs_new();
+	struct vs_symbolizer *sym = vs_symbolizer_new(procs);
 	struct vs_folded *f = vs_folded_new(st, sym, VS_EV_OFFCPU, VS_FOLDED_DURATION);
 	struct vs_event ev = { .kind = VS_EV_OFFCPU, .dur_ns = 2500000, .comm = "t" };
 	struct vs_consumer *c;
@@ -120,6 +125,7 @@ static void consumer_takes_its_kind(void)
 	CHECK(vs_folded_events(f) == 1 && vs_folded_total(f) == 2500);
 	vs_folded_free(f);
 	vs_symbolizer_free(sym);
+	vs_procs_free(procs);
 	vs_stacks_free(st);
 }
 
@@ -135,12 +141,14 @@ static void frame_escaping(void)
 
 static void unknown_addresses(void)
 {
-	struct vs_symbolizer *sym = vs_symbolizer_new();
+	struct vs_procs *procs = vs_procs_new();
+	struct vs_symbolizer *sym = vs_symbolizer_new(procs);
 
 	CHECK(sym);
 	CHECK_STREQ(vs_symbolize_user(sym, (uint32_t)getpid(), 0x10), "[unknown]");
 	CHECK_STREQ(vs_symbolize_user(sym, 999999999, 0x401000), "[unknown]");
 	vs_symbolizer_free(sym);
+	vs_procs_free(procs);
 }
 
 UNIT_SUITE(folded, UNIT_TEST(user_stacks_root_first), UNIT_TEST(same_names_merge),

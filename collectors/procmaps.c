@@ -1,0 +1,295 @@
+/* Reporting /proc/PID/maps to libdwfl, one Dwfl per process. */
+#include "procmaps.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "../lib/htab.h"
+#include "../lib/log.h"
+#include "../lib/util.h"
+
+#define REFRESH_INTERVAL_NS (50 * VS_NSEC_PER_MSEC)
+
+struct vs_proc {
+	struct vs_procs *procs;
+	uint32_t pid;
+	Dwfl *dwfl;
+	uint64_t refreshed_ns;
+};
+
+struct vs_procs {
+	struct vs_htab *by_pid; /* pid -> struct vs_proc, NULL value: unreadable */
+	int vdso_fd;            /* a memfd holding this kernel's vDSO, or -1 */
+	uint64_t vdso_size;
+};
+
+static char *debuginfo_path;
+
+/* Modules are reported with an fd of their own, so find_elf is only asked
+ * for the debug files that find_debuginfo looks up. */
+static const Dwfl_Callbacks callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+/* Copies virtscope's own vDSO into a memfd; the kernel maps the same image
+ * into every 64-bit process, so it stands for the target's. */
+static void load_vdso(struct vs_procs *procs)
+{
+	unsigned long base = getauxval(AT_SYSINFO_EHDR);
+	char line[512];
+	FILE *f;
+
+	procs->vdso_fd = -1;
+	if (!base)
+		return;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		uint64_t start, end;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64, &start, &end) == 2 && start == base &&
+		    strstr(line, "[vdso]")) {
+			procs->vdso_size = end - start;
+			break;
+		}
+	}
+	fclose(f);
+	if (!procs->vdso_size)
+		return;
+	procs->vdso_fd = memfd_create("virtscope-vdso", MFD_CLOEXEC);
+	if (procs->vdso_fd >= 0 &&
+	    write(procs->vdso_fd, (const void *)base, procs->vdso_size) != (ssize_t)procs->vdso_size) {
+		close(procs->vdso_fd);
+		procs->vdso_fd = -1;
+	}
+}
+
+struct vs_procs *vs_procs_new(void)
+{
+	struct vs_procs *procs = calloc(1, sizeof(*procs));
+
+	if (!procs)
+		return NULL;
+	procs->by_pid = vs_htab_new();
+	if (!procs->by_pid) {
+		free(procs);
+		return NULL;
+	}
+	load_vdso(procs);
+	return procs;
+}
+
+static void proc_free(void *p)
+{
+	struct vs_proc *proc = p;
+
+	if (!proc)
+		return;
+	if (proc->dwfl)
+		dwfl_end(proc->dwfl);
+	free(proc);
+}
+
+void vs_procs_free(struct vs_procs *procs)
+{
+	if (!procs)
+		return;
+	vs_htab_free(procs->by_pid, proc_free);
+	if (procs->vdso_fd >= 0)
+		close(procs->vdso_fd);
+	free(procs);
+}
+
+struct mapping {
+	uint64_t start, end, offset;
+	uint64_t inode;
+	unsigned int dev_major, dev_minor;
+	int exec;
+	char path[4096];
+};
+
+static int parse_line(const char *line, struct mapping *m)
+{
+	char perms[8];
+	int n = 0;
+
+	m->path[0] = '\0';
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n", &m->start,
+		   &m->end, perms, &m->offset, &m->dev_major, &m->dev_minor, &m->inode, &n) < 7)
+		return -EINVAL;
+	m->exec = perms[2] == 'x';
+	snprintf(m->path, sizeof(m->path), "%s", line + n);
+	m->path[strcspn(m->path, "\n")] = '\0';
+	return 0;
+}
+
+static int is_deleted(char *path)
+{
+	size_t n = strlen(path);
+
+	if (n > 10 && !strcmp(path + n - 10, " (deleted)")) {
+		path[n - 10] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+static int same_inode(const char *path, const struct mapping *m)
+{
+	struct stat st;
+
+	return !stat(path, &st) && st.st_ino == m->inode && major(st.st_dev) == m->dev_major &&
+	       minor(st.st_dev) == m->dev_minor;
+}
+
+/* Opens the file behind mapping m the way the process sees it. The plain
+ * path is preferred when it is the same inode, because debug files are
+ * looked up relative to it (debuglink). */
+static int open_mapped(uint32_t pid, const struct mapping *m, int deleted, char *used,
+		       size_t usedlen)
+{
+	int fd;
+
+	if (!deleted && same_inode(m->path, m)) {
+		snprintf(used, usedlen, "%s", m->path);
+	} else {
+		snprintf(used, usedlen, "/proc/%u/root%s", pid, m->path);
+		if (deleted || !same_inode(used, m))
+			snprintf(used, usedlen, "/proc/%u/map_files/%" PRIx64 "-%" PRIx64, pid,
+				 m->start, m->end);
+	}
+	fd = open(used, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static void report_file(struct vs_procs *procs, struct vs_proc *proc, struct mapping *first,
+			uint64_t exec_start)
+{
+	char used[4200];
+	int deleted, fd;
+
+	if (dwfl_addrmodule(proc->dwfl, exec_start))
+		return; /* reported by an earlier pass */
+	if (!strcmp(first->path, "[vdso]")) {
+		if (procs->vdso_fd < 0)
+			return;
+		fd = dup(procs->vdso_fd);
+		snprintf(used, sizeof(used), "[vdso]");
+	} else {
+		deleted = is_deleted(first->path);
+		fd = open_mapped(proc->pid, first, deleted, used, sizeof(used));
+	}
+	if (fd < 0) {
+		pr_debug("pid %u: cannot open %s: %s", proc->pid, first->path, strerror(-fd));
+		return;
+	}
+	/* On success libdwfl owns fd; base is where the file's first page
+	 * is mapped. */
+	if (!dwfl_report_elf(proc->dwfl, first->path, used, fd, first->start - first->offset,
+			     false)) {
+		pr_debug("pid %u: %s: %s", proc->pid, first->path, dwfl_errmsg(-1));
+		close(fd);
+	}
+}
+
+/* Reports every file with an executable mapping. A file's mappings are
+ * consecutive in /proc/PID/maps, lowest (offset 0) first. */
+static int refresh(struct vs_procs *procs, struct vs_proc *proc)
+{
+	struct mapping *m = malloc(2 * sizeof(*m)), *first, *cur;
+	uint64_t exec_start = 0;
+	char path[64], line[4400];
+	int have_first = 0;
+	FILE *f;
+
+	if (!m)
+		return -ENOMEM;
+	first = &m[0];
+	cur = &m[1];
+	proc->refreshed_ns = vs_now_ns();
+	snprintf(path, sizeof(path), "/proc/%u/maps", proc->pid);
+	f = fopen(path, "re");
+	if (!f) {
+		free(m);
+		return -errno;
+	}
+	dwfl_report_begin_add(proc->dwfl);
+	while (fgets(line, sizeof(line), f)) {
+		if (parse_line(line, cur) || (cur->path[0] != '/' && strcmp(cur->path, "[vdso]")))
+			continue;
+		if (!have_first || strcmp(cur->path, first->path) || cur->inode != first->inode) {
+			if (have_first && exec_start)
+				report_file(procs, proc, first, exec_start);
+			*first = *cur;
+			have_first = 1;
+			exec_start = 0;
+		}
+		if (cur->exec && !exec_start)
+			exec_start = cur->start;
+	}
+	if (have_first && exec_start)
+		report_file(procs, proc, first, exec_start);
+	dwfl_report_end(proc->dwfl, NULL, NULL);
+	fclose(f);
+	free(m);
+	return 0;
+}
+
+struct vs_proc *vs_procs_get(struct vs_procs *procs, uint32_t pid)
+{
+	struct vs_proc *proc;
+
+	/* A pid seen before: known, or known to be unreadable. */
+	proc = vs_htab_get(procs->by_pid, &pid, sizeof(pid));
+	if (proc)
+		return proc->dwfl ? proc : NULL;
+	proc = calloc(1, sizeof(*proc));
+	if (!proc)
+		return NULL;
+	proc->procs = procs;
+	proc->pid = pid;
+	proc->dwfl = dwfl_begin(&callbacks);
+	if (proc->dwfl && refresh(procs, proc)) {
+		dwfl_end(proc->dwfl);
+		proc->dwfl = NULL;
+	}
+	if (vs_htab_put(procs->by_pid, &proc->pid, sizeof(proc->pid), proc, NULL)) {
+		proc_free(proc);
+		return NULL;
+	}
+	return proc->dwfl ? proc : NULL;
+}
+
+Dwfl_Module *vs_proc_module(struct vs_proc *proc, uint64_t ip)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(proc->dwfl, ip);
+
+	if (mod || vs_now_ns() - proc->refreshed_ns < REFRESH_INTERVAL_NS)
+		return mod;
+	/* A process that has exited keeps the modules it had. */
+	if (refresh(proc->procs, proc))
+		return NULL;
+	return dwfl_addrmodule(proc->dwfl, ip);
+}
+
+Dwfl *vs_proc_dwfl(struct vs_proc *proc)
+{
+	return proc->dwfl;
+}
+
+uint32_t vs_proc_pid(const struct vs_proc *proc)
+{
+	return proc->pid;
+}
