@@ -80,6 +80,28 @@ $(OUTPUT)/virtscope-load: scripts/load.c | $(OUTPUT)
 # Small target programs with a known behaviour, for the integration tests.
 FIXTURES := $(patsubst tests/fixtures/%.c,$(OUTPUT)/fixtures/%,$(wildcard tests/fixtures/*.c))
 
+# The chain fixture is built as Debian builds daemons: -O2, no frame
+# pointers, stripped. The unstripped copies (*.full) hold the truth.
+CHAIN     := $(OUTPUT)/fixtures/chain
+CHAIN_CC  := $(CC) -O2 -g -fomit-frame-pointer -fno-toplevel-reorder -Wall -Wextra
+FIXTURES  += $(CHAIN)/libvschain.so $(CHAIN)/chain $(CHAIN)/chain-dl
+
+$(CHAIN)/libvschain.so: tests/fixtures/chain/libvschain.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CHAIN_CC) -fPIC -shared $< -o $@.full
+	$(Q)strip --strip-unneeded $@.full -o $@
+
+$(CHAIN)/chain: tests/fixtures/chain/chain.c $(CHAIN)/libvschain.so
+	$(call msg,CC,$@)
+	$(Q)$(CHAIN_CC) -pthread $< -o $@.full -L$(CHAIN) -Wl,--no-as-needed -lvschain -Wl,--as-needed -ldl -Wl,-rpath,'$$ORIGIN'
+	$(Q)strip --strip-unneeded $@.full -o $@
+
+$(CHAIN)/chain-dl: tests/fixtures/chain/chain.c $(CHAIN)/libvschain.so
+	$(call msg,CC,$@)
+	$(Q)$(CHAIN_CC) -pthread $< -o $@.full -ldl -Wl,-rpath,'$$ORIGIN'
+	$(Q)strip --strip-unneeded $@.full -o $@
+
 $(OUTPUT)/fixtures/%: tests/fixtures/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

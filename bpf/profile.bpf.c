@@ -14,6 +14,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 targ_tgid = 0;
 const volatile __u32 targ_tid = 0; /* 0: every thread */
 const volatile __u32 unwind_mode = VS_UNWIND_DWARF;
+const volatile __u32 follow_children = 0; /* also sample the target's direct children */
 
 /* Records the ring buffer had no room for: read by user space, never reset. */
 __u64 lost = 0;
@@ -72,8 +73,14 @@ int vs_profile_sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0;
 	struct vs_profile_sample *s;
 
-	if (tgid != targ_tgid || (targ_tid && tid != targ_tid))
+	if (tgid != targ_tgid) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		if (!follow_children || task->real_parent->tgid != targ_tgid)
+			return 0;
+	} else if (targ_tid && tid != targ_tid) {
 		return 0;
+	}
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return 0;

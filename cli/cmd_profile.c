@@ -20,7 +20,7 @@
 
 static const char usage[] =
 	"Usage: virtscope profile (-p PID | --daemon NAME) [-F HZ] [-d SECONDS] [-t TID]\n"
-	"                         [--unwind dwarf|fp] [-o FILE]\n"
+	"                         [--children] [--unwind dwarf|fp] [-o FILE]\n"
 	"\n"
 	"Samples where a daemon's threads are on CPU and writes folded stacks,\n"
 	"\"thread;root;...;leaf count\", with kernel frames suffixed _[k].\n"
@@ -30,6 +30,7 @@ static const char usage[] =
 	"  -F, --frequency HZ     samples per second per CPU (default 99)\n"
 	"  -d, --duration SECS    stop after SECS (default: at Ctrl-C or SIGTERM)\n"
 	"  -t, --tid TID          only this thread of the process\n"
+	"      --children         also sample the processes it forks (until they exit)\n"
 	"      --unwind MODE      how user stacks are walked: dwarf (default: from the\n"
 	"                         binaries' CFI, complete without frame pointers) or fp\n"
 	"  -o, --output FILE      write to FILE (created 0600) instead of stdout\n"
@@ -43,6 +44,7 @@ static const struct option long_opts[] = {
 	{ "tid", required_argument, NULL, 't' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "unwind", required_argument, NULL, 'U' },
+	{ "children", no_argument, NULL, 'C' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -92,6 +94,9 @@ int profile_parse_args(int argc, char **argv, struct profile_args *args, char *e
 			break;
 		case 'o':
 			args->output = optarg;
+			break;
+		case 'C':
+			args->children = 1;
 			break;
 		case 'U':
 			if (!strcmp(optarg, "dwarf"))
@@ -157,6 +162,7 @@ static int run(const struct profile_args *args, struct vs_target *target, FILE *
 		.freq_hz = args->freq_hz,
 		.tid = (uint32_t)args->tid,
 		.unwind = (enum vs_unwind_mode)args->unwind,
+		.children = args->children,
 	};
 	struct vs_symbolizer *sym = NULL;
 	struct vs_folded *folded = NULL;

@@ -26,6 +26,7 @@ struct profile_args {
 	pid_t tid;
 	const char *output;  /* NULL: stdout */
 	int unwind;          /* enum vs_unwind_mode */
+	int children;
 	int help;
 };
 

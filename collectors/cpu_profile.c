@@ -61,6 +61,10 @@ static int handle_sample(void *ctx, void *data, size_t size)
 		return 0;
 	if (s->kstack_bytes > 0)
 		nk = (unsigned int)s->kstack_bytes / sizeof(uint64_t);
+	/* A child's mappings are its parent's until it execs: say so before
+	 * its stack is first unwound, in case it is gone by then. */
+	if (s->pid != (uint32_t)c->session->target.pid)
+		vs_procs_set_parent(c->session->procs, s->pid, (uint32_t)c->session->target.pid);
 	ev.pid = s->pid;
 	ev.tid = s->tid;
 	ev.ts_ns = s->ts_ns;
@@ -138,6 +142,7 @@ static int cpu_start(struct vs_collector *c)
 	p->skel->rodata->targ_tgid = (uint32_t)c->session->target.pid;
 	p->skel->rodata->targ_tid = cfg->tid;
 	p->skel->rodata->unwind_mode = cfg->unwind;
+	p->skel->rodata->follow_children = cfg->children ? 1 : 0;
 	rc = bpf_map__set_max_entries(p->skel->maps.samples,
 				      cfg->ringbuf_size ? cfg->ringbuf_size : DEFAULT_RINGBUF);
 	if (rc) {

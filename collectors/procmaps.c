@@ -22,6 +22,7 @@
 struct vs_proc {
 	struct vs_procs *procs;
 	uint32_t pid;
+	uint32_t parent; /* 0, or whose mappings stand in when ours are gone */
 	Dwfl *dwfl;
 	uint64_t refreshed_ns;
 };
@@ -247,29 +248,49 @@ static int refresh(struct vs_procs *procs, struct vs_proc *proc)
 	return 0;
 }
 
-struct vs_proc *vs_procs_get(struct vs_procs *procs, uint32_t pid)
+static struct vs_proc *proc_new(struct vs_procs *procs, uint32_t pid)
 {
-	struct vs_proc *proc;
+	struct vs_proc *proc = calloc(1, sizeof(*proc));
 
-	/* A pid seen before: known, or known to be unreadable. */
-	proc = vs_htab_get(procs->by_pid, &pid, sizeof(pid));
-	if (proc)
-		return proc->dwfl ? proc : NULL;
-	proc = calloc(1, sizeof(*proc));
 	if (!proc)
 		return NULL;
 	proc->procs = procs;
 	proc->pid = pid;
-	proc->dwfl = dwfl_begin(&callbacks);
-	if (proc->dwfl && refresh(procs, proc)) {
-		dwfl_end(proc->dwfl);
-		proc->dwfl = NULL;
-	}
 	if (vs_htab_put(procs->by_pid, &proc->pid, sizeof(proc->pid), proc, NULL)) {
-		proc_free(proc);
+		free(proc);
 		return NULL;
 	}
-	return proc->dwfl ? proc : NULL;
+	return proc;
+}
+
+int vs_procs_set_parent(struct vs_procs *procs, uint32_t pid, uint32_t parent)
+{
+	struct vs_proc *proc = vs_htab_get(procs->by_pid, &pid, sizeof(pid));
+
+	if (!proc && !(proc = proc_new(procs, pid)))
+		return -ENOMEM;
+	proc->parent = parent;
+	return 0;
+}
+
+struct vs_proc *vs_procs_get(struct vs_procs *procs, uint32_t pid)
+{
+	struct vs_proc *proc = vs_htab_get(procs->by_pid, &pid, sizeof(pid));
+
+	if (!proc && !(proc = proc_new(procs, pid)))
+		return NULL;
+	/* Read once: a pid seen before is known, or known to be unreadable. */
+	if (!proc->dwfl && !proc->refreshed_ns) {
+		proc->dwfl = dwfl_begin(&callbacks);
+		if (proc->dwfl && refresh(procs, proc)) {
+			dwfl_end(proc->dwfl);
+			proc->dwfl = NULL;
+		}
+		proc->refreshed_ns = proc->refreshed_ns ? proc->refreshed_ns : 1;
+	}
+	if (proc->dwfl)
+		return proc;
+	return proc->parent && proc->parent != pid ? vs_procs_get(procs, proc->parent) : NULL;
 }
 
 Dwfl_Module *vs_proc_module(struct vs_proc *proc, uint64_t ip)

@@ -31,6 +31,12 @@ struct vs_proc *vs_procs_get(struct vs_procs *procs, uint32_t pid);
 
 /* The module containing ip. When ip is in no known module, the mappings are
  * read again (at most every 50 ms): a library may have been dlopen'ed. */
+/* Declares that pid was forked by parent: when pid's own mappings cannot be
+ * read (it exited before anyone looked), parent's stand in for them, which is
+ * right for everything the child ran before an exec. Call before the first
+ * vs_procs_get(pid). 0 or -ENOMEM. */
+int vs_procs_set_parent(struct vs_procs *procs, uint32_t pid, uint32_t parent);
+
 Dwfl_Module *vs_proc_module(struct vs_proc *proc, uint64_t ip);
 
 Dwfl *vs_proc_dwfl(struct vs_proc *proc);

@@ -36,6 +36,7 @@ struct vs_config {
 	enum vs_unwind_mode unwind; /* how user stacks are taken (DWARF by default) */
 	uint32_t freq_hz;      /* on-CPU sampling frequency */
 	uint32_t tid;          /* only this thread, 0 for all */
+	int children;          /* also observe the target's direct children */
 	uint32_t ringbuf_size; /* bytes per ring buffer, a power of two */
 };
 
