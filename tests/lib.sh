@@ -37,6 +37,20 @@ folded_weight() {
 	awk -v re="$2" '$0 ~ re { s += $NF } END { print s + 0 }' "$1"
 }
 
+# The sum of the weights of the folded lines containing STRING (not a regex).
+folded_weight_has() {
+	awk -v s="$2" 'index($0, s) { w += $NF } END { print w + 0 }' "$1"
+}
+
+# The sum of the weights of the folded lines whose user stack (kernel frames
+# left out) ends with STRING.
+folded_weight_user_ends() {
+	sed -E 's/;[^;]*_\[k\]//g' "$1" |
+		awk -v s="$2" '{ w = $NF; $NF = ""; sub(/ $/, "") }
+			length($0) >= length(s) && substr($0, length($0) - length(s) + 1) == s { t += w }
+			END { print t + 0 }'
+}
+
 # expect_one_line_error FILE: stderr holds exactly one line, prefixed virtscope:
 expect_one_line_error() {
 	local n
