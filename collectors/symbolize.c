@@ -32,6 +32,7 @@ struct vs_symbolizer {
 	struct vs_htab *names; /* struct name_key -> struct name_entry */
 	struct vs_kallsyms *kallsyms;
 	int kallsyms_failed;
+	uint64_t misses;
 };
 
 struct vs_symbolizer *vs_symbolizer_new(struct vs_procs *procs)
@@ -130,6 +131,7 @@ const char *vs_symbolize_user(struct vs_symbolizer *sym, uint32_t pid, uint64_t 
 	e = vs_htab_get(sym->names, &key, sizeof(key));
 	if (e)
 		return e->name;
+	sym->misses++;
 	proc = vs_procs_get(sym->procs, pid);
 	if (proc && !name_user(sym, proc, ip, &sb) && sb.buf)
 		name = sb.buf;
@@ -138,11 +140,17 @@ const char *vs_symbolize_user(struct vs_symbolizer *sym, uint32_t pid, uint64_t 
 	return name;
 }
 
+uint64_t vs_symbolizer_misses(const struct vs_symbolizer *sym)
+{
+	return sym->misses;
+}
+
 const char *vs_symbolize_kernel(struct vs_symbolizer *sym, uint64_t ip)
 {
 	const char *name;
 
 	if (!sym->kallsyms && !sym->kallsyms_failed) {
+		sym->misses++;
 		sym->kallsyms = vs_kallsyms_load(NULL);
 		if (!sym->kallsyms) {
 			pr_warn("cannot read kernel symbols from /proc/kallsyms: %s",

@@ -33,4 +33,8 @@ const char *vs_symbolize_user(struct vs_symbolizer *sym, uint32_t pid, uint64_t 
  * kallsyms is unreadable). Never NULL. */
 const char *vs_symbolize_kernel(struct vs_symbolizer *sym, uint64_t ip);
 
+/* Lookups so far that had to load or search something (a user address not
+ * in the name cache, or the kernel's symbol table being read). */
+uint64_t vs_symbolizer_misses(const struct vs_symbolizer *sym);
+
 #endif

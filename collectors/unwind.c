@@ -397,6 +397,7 @@ unsigned int vs_unwind(struct vs_unwinder *u, uint32_t pid, const struct vs_usta
 		       uint64_t *ips, unsigned int max, enum vs_unwind_end *end)
 {
 	struct walk w = { .snap = snap, .known = (1u << VS_UREG_COUNT) - 1 };
+	uint64_t t0 = vs_now_ns(), rows = u->stats.rows_cached, dt;
 	unsigned int n = 0;
 
 	memcpy(w.regs, snap->regs, sizeof(w.regs));
@@ -423,5 +424,11 @@ unsigned int vs_unwind(struct vs_unwinder *u, uint32_t pid, const struct vs_usta
 			break;
 	}
 	u->stats.frames += n;
+	dt = vs_now_ns() - t0;
+	u->stats.ns += dt;
+	if (u->stats.rows_cached == rows) {
+		u->stats.warm_stacks++;
+		u->stats.warm_ns += dt;
+	}
 	return n;
 }

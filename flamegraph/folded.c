@@ -34,6 +34,7 @@ struct vs_folded {
 	struct vs_htab *counts; /* struct stack_key -> struct stack_count */
 	uint64_t events;
 	uint64_t total;
+	struct vs_folded_stats stats;
 };
 
 static void on_event(struct vs_consumer *self, const struct vs_event *ev)
@@ -197,6 +198,11 @@ static int print_sorted(struct vs_htab *lines, FILE *out)
 	return fflush(out) || ferror(out) ? -EIO : 0;
 }
 
+void vs_folded_stats(const struct vs_folded *f, struct vs_folded_stats *st)
+{
+	*st = f->stats;
+}
+
 int vs_folded_write(struct vs_folded *f, FILE *out)
 {
 	struct vs_htab *lines = vs_htab_new();
@@ -209,9 +215,19 @@ int vs_folded_write(struct vs_folded *f, FILE *out)
 		return -ENOMEM;
 	while (!rc && vs_htab_next(f->counts, &pos, NULL, NULL, &val)) {
 		struct stack_count *sc = val;
+		uint64_t t0 = vs_now_ns(), misses = vs_symbolizer_misses(f->sym), dt;
+		const struct vs_stack *st = vs_stacks_get(f->stacks, sc->key.stack);
 
 		vs_strbuf_reset(&sb);
 		rc = build_line(f, &sc->key, &sb);
+		dt = vs_now_ns() - t0;
+		f->stats.stacks++;
+		f->stats.frames += st ? (uint64_t)st->nr_user + st->nr_kernel : 0;
+		f->stats.ns += dt;
+		if (vs_symbolizer_misses(f->sym) == misses) {
+			f->stats.warm_stacks++;
+			f->stats.warm_ns += dt;
+		}
 		if (!rc)
 			rc = merge_line(lines, &sb, sc->weight);
 	}

@@ -40,6 +40,15 @@ int vs_folded_add(struct vs_folded *f, const char *comm, vs_stack_id stack, uint
 uint64_t vs_folded_events(const struct vs_folded *f);
 uint64_t vs_folded_total(const struct vs_folded *f);
 
+/* How long naming stacks took in vs_folded_write(). A stack is warm when
+ * every one of its user addresses was already named. */
+struct vs_folded_stats {
+	uint64_t stacks, frames, ns;
+	uint64_t warm_stacks, warm_ns;
+};
+
+void vs_folded_stats(const struct vs_folded *f, struct vs_folded_stats *st);
+
 /* Writes the merged lines in byte order. 0, -ENOMEM or -EIO. */
 int vs_folded_write(struct vs_folded *f, FILE *out);
 
