@@ -114,11 +114,13 @@ $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(TESTED_OBJS)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Everything the build, the lab, the tests and the benchmarks use; nothing more.
-DEPS_BUILD := make gcc clang llvm bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
-	      libcap-dev pkg-config linux-libc-dev
+DEPS_BUILD := make gcc clang bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
+	      libcap-dev pkg-config linux-libc-dev binutils
 DEPS_LAB   := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
 	      qemu-system-x86 dbus util-linux procps
-DEPS_TEST  := bpftrace
+# libc6-dbg: glibc's static functions by build-id; xz-utils: MiniDebugInfo
+# fixtures; linux-perf: the stack benchmark's comparison.
+DEPS_TEST  := libc6-dbg xz-utils linux-perf
 DEPS       := $(DEPS_BUILD) $(DEPS_LAB) $(DEPS_TEST)
 
 deps:

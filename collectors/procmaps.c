@@ -33,6 +33,9 @@ struct vs_procs {
 	uint64_t vdso_size;
 };
 
+/* Where debug files are looked for, in elfutils' syntax ("+:.debug:DIR...",
+ * see dwfl_standard_find_debuginfo); NULL means its default, /usr/lib/debug.
+ * VIRTSCOPE_DEBUGINFO_PATH overrides it, for debug files kept elsewhere. */
 static char *debuginfo_path;
 
 /* Modules are reported with an fd of their own, so find_elf is only asked
@@ -83,6 +86,7 @@ struct vs_procs *vs_procs_new(void)
 
 	if (!procs)
 		return NULL;
+	debuginfo_path = getenv("VIRTSCOPE_DEBUGINFO_PATH");
 	procs->by_pid = vs_htab_new();
 	if (!procs->by_pid) {
 		free(procs);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/hist.h"
 #include "../lib/htab.h"
 #include "../lib/util.h"
 
@@ -55,6 +56,10 @@ struct vs_unwinder {
 	struct vs_procs *procs;
 	struct vs_htab *rows; /* struct row_key -> struct row */
 	struct vs_unwind_stats stats;
+	/* Wall-clock time per warm stack. The median, not the mean, is
+	 * reported: a stack that was preempted while it was unwound says
+	 * nothing about the unwinder. */
+	struct vs_hist warm;
 };
 
 struct vs_unwinder *vs_unwinder_new(struct vs_procs *procs)
@@ -93,6 +98,8 @@ void vs_unwinder_free(struct vs_unwinder *u)
 void vs_unwinder_stats(const struct vs_unwinder *u, struct vs_unwind_stats *st)
 {
 	*st = u->stats;
+	st->warm_stacks = u->warm.count;
+	st->warm_median_ns = vs_hist_percentile(&u->warm, 0.5);
 }
 
 static Dwarf_Op *copy_ops(const Dwarf_Op *ops, size_t n)
@@ -426,9 +433,7 @@ unsigned int vs_unwind(struct vs_unwinder *u, uint32_t pid, const struct vs_usta
 	u->stats.frames += n;
 	dt = vs_now_ns() - t0;
 	u->stats.ns += dt;
-	if (u->stats.rows_cached == rows) {
-		u->stats.warm_stacks++;
-		u->stats.warm_ns += dt;
-	}
+	if (u->stats.rows_cached == rows)
+		vs_hist_add(&u->warm, dt);
 	return n;
 }

@@ -24,7 +24,7 @@ struct vs_unwind_stats {
 	uint64_t rows_cached;  /* distinct addresses whose rules were derived */
 	uint64_t ns;           /* time spent unwinding */
 	uint64_t warm_stacks;  /* stacks whose every rule was already cached */
-	uint64_t warm_ns;      /* ... and the time they took */
+	uint64_t warm_median_ns; /* ... and the median time one took */
 };
 
 /* procs must outlive the unwinder. */

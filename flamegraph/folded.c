@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/hist.h"
 #include "../lib/htab.h"
 #include "../lib/util.h"
 
@@ -35,6 +36,7 @@ struct vs_folded {
 	uint64_t events;
 	uint64_t total;
 	struct vs_folded_stats stats;
+	struct vs_hist warm; /* time to name one warm stack (see unwind.c) */
 };
 
 static void on_event(struct vs_consumer *self, const struct vs_event *ev)
@@ -201,6 +203,8 @@ static int print_sorted(struct vs_htab *lines, FILE *out)
 void vs_folded_stats(const struct vs_folded *f, struct vs_folded_stats *st)
 {
 	*st = f->stats;
+	st->warm_stacks = f->warm.count;
+	st->warm_median_ns = vs_hist_percentile(&f->warm, 0.5);
 }
 
 int vs_folded_write(struct vs_folded *f, FILE *out)
@@ -224,10 +228,8 @@ int vs_folded_write(struct vs_folded *f, FILE *out)
 		f->stats.stacks++;
 		f->stats.frames += st ? (uint64_t)st->nr_user + st->nr_kernel : 0;
 		f->stats.ns += dt;
-		if (vs_symbolizer_misses(f->sym) == misses) {
-			f->stats.warm_stacks++;
-			f->stats.warm_ns += dt;
-		}
+		if (vs_symbolizer_misses(f->sym) == misses)
+			vs_hist_add(&f->warm, dt);
 		if (!rc)
 			rc = merge_line(lines, &sb, sc->weight);
 	}

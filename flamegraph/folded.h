@@ -44,7 +44,7 @@ uint64_t vs_folded_total(const struct vs_folded *f);
  * every one of its user addresses was already named. */
 struct vs_folded_stats {
 	uint64_t stacks, frames, ns;
-	uint64_t warm_stacks, warm_ns;
+	uint64_t warm_stacks, warm_median_ns;
 };
 
 void vs_folded_stats(const struct vs_folded *f, struct vs_folded_stats *st);

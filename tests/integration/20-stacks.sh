@@ -161,3 +161,110 @@ test_stacks_libvirtd_whole_paths() {
 	echo "libvirtd user stacks reaching the root: $pct%" >&2
 	awk -v p="$pct" 'BEGIN { exit !(p >= 98) }' || fail "only $pct% of stacks reach the root"
 }
+
+# The profile of a copy of the fixture made from files in DIR, with the
+# environment given before the command (VAR=value ...).
+profile_copy() {
+	local dir=$1 out=$2
+	shift 2
+	CHAIN_BIN=$dir/chain start_chain 3
+	env "$@" "$VIRTSCOPE" profile -p "$CHAIN_PID" -F 499 -d 1.5 -o "$out" 2>/dev/null
+	wait
+}
+
+# Real names of the fixture's static functions, once debug symbols are found.
+expect_debug_names() {
+	local n
+	n=$(folded_weight_user_ends "$1" ";main;prog_static_loop;vs_chain_lib_entry;lib_static_work")
+	[ "$n" -gt 100 ] || fail "static functions not named from debug symbols: $(sort -k2 -nr "$1" | head -2)"
+}
+
+split_debug() { # FILE: FILE.debug from FILE.full, FILE stays stripped
+	objcopy --only-keep-debug "$1.full" "$1.debug"
+}
+
+# A debug file found by build-id, under a debug directory.
+test_stacks_names_from_build_id() {
+	local dir=$TMP/bid dbg=$TMP/bid-debug f id
+	mkdir -p "$dir" "$dbg"
+	for f in chain libvschain.so; do
+		cp "$CHAIN_DIR/$f" "$CHAIN_DIR/$f.full" "$dir/"
+		split_debug "$dir/$f"
+		id=$(readelf -n "$dir/$f" | awk '/Build ID/ {print $3}')
+		mkdir -p "$dbg/.build-id/${id:0:2}"
+		mv "$dir/$f.debug" "$dbg/.build-id/${id:0:2}/${id:2}.debug"
+		rm "$dir/$f.full"
+	done
+	profile_copy "$dir" "$TMP/bid.folded" VIRTSCOPE_DEBUGINFO_PATH="+:.debug:$dbg"
+	expect_debug_names "$TMP/bid.folded"
+}
+
+# A debug file found through .gnu_debuglink, beside the binary.
+test_stacks_names_from_debuglink() {
+	local dir=$TMP/dlink f
+	mkdir -p "$dir"
+	for f in chain libvschain.so; do
+		cp "$CHAIN_DIR/$f.full" "$dir/"
+		split_debug "$dir/$f"
+		objcopy --strip-unneeded --add-gnu-debuglink="$dir/$f.debug" "$dir/$f.full" "$dir/$f"
+		rm "$dir/$f.full"
+	done
+	profile_copy "$dir" "$TMP/dlink.folded"
+	expect_debug_names "$TMP/dlink.folded"
+}
+
+# MiniDebugInfo: an xz-compressed symbol table in .gnu_debugdata.
+test_stacks_names_from_gnu_debugdata() {
+	local dir=$TMP/mini f
+	mkdir -p "$dir"
+	for f in chain libvschain.so; do
+		cp "$CHAIN_DIR/$f.full" "$dir/"
+		nm -D "$dir/$f.full" --format=posix --defined-only | awk '{print $1}' | sort >"$dir/dyn"
+		nm "$dir/$f.full" --format=posix --defined-only | awk '$2 ~ /^[Tt]$/ {print $1}' | sort >"$dir/funcs"
+		comm -13 "$dir/dyn" "$dir/funcs" >"$dir/keep"
+		objcopy --only-keep-debug "$dir/$f.full" "$dir/mini.debug"
+		objcopy -S --remove-section .gdb_index --remove-section .comment \
+			--keep-symbols="$dir/keep" "$dir/mini.debug" "$dir/mini"
+		xz -f "$dir/mini"
+		objcopy --strip-unneeded --add-section .gnu_debugdata="$dir/mini.xz" "$dir/$f.full" "$dir/$f"
+		rm -f "$dir/$f.full" "$dir/mini.debug"
+	done
+	profile_copy "$dir" "$TMP/mini.folded"
+	expect_debug_names "$TMP/mini.folded"
+}
+
+# glibc's static functions come from libc6-dbg's build-id files: the
+# stripped libc does not export __libc_start_call_main.
+test_stacks_libc_names_from_libc6_dbg() {
+	! nm -D /lib/x86_64-linux-gnu/libc.so.6 | grep -q ' __libc_start_call_main$' || fail "libc exports it"
+	start_chain 2
+	"$VIRTSCOPE" profile -p "$CHAIN_PID" -F 499 -d 1 -o "$TMP/libc.folded" 2>/dev/null
+	wait
+	grep -q '^chain;[^;]*;__libc_start_main;__libc_start_call_main;' "$TMP/libc.folded" ||
+		fail "$(head -2 "$TMP/libc.folded")"
+}
+
+# Samples in the vDSO are named, and unwound through to the thread's root.
+test_stacks_vdso() {
+	local out=$TMP/vdso.folded inside rooted
+	start_chain 3 --vdso 1
+	"$VIRTSCOPE" profile -p "$CHAIN_PID" -F 999 -d 1.5 -o "$out" 2>/dev/null
+	wait
+	inside=$(sed -E 's/;[^;]*_\[k\]//g' "$out" | awk '$0 ~ /clock_gettime [0-9]+$/ { s += $NF } END { print s + 0 }')
+	rooted=$(sed -E 's/;[^;]*_\[k\]//g' "$out" | awk '$0 ~ /clock_gettime [0-9]+$/ && ($0 ~ /^chain-worker;__clone3;start_thread;/ || $0 ~ /^chain;[^;]*;__libc_start_main;/) { s += $NF } END { print s + 0 }')
+	[ "$inside" -gt 100 ] || fail "only $inside samples end in the vDSO's clock_gettime: $(sort -k2 -nr "$out" | head -3)"
+	[ $((rooted * 100)) -ge $((inside * 98)) ] || fail "$rooted of $inside vDSO samples reach the root"
+}
+
+# The target is never stopped or traced while it is profiled.
+test_stacks_target_never_traced() {
+	start_chain 3
+	"$VIRTSCOPE" profile -p "$CHAIN_PID" -F 999 -d 2 -o /dev/null 2>/dev/null &
+	local vs=$! i
+	for i in $(seq 15); do
+		sleep 0.1
+		grep -q '^TracerPid:[[:space:]]*0$' "/proc/$CHAIN_PID/status" || fail "traced"
+		! grep -qE '^State:[[:space:]]*[tT]' "/proc/$CHAIN_PID/status" || fail "stopped"
+	done
+	wait
+}

@@ -1,0 +1,39 @@
+# Helpers shared by the benchmarks (sourced). The lab's facts (LAB_PID, ...)
+# and VIRTSCOPE come from bench/run.
+
+# ops SCENARIO SECS MODE [LOAD ARGS...]: the load's ops/s with MODE attached
+# to the daemon: "none", or virtscope profile arguments joined by commas
+# ("-F,999" or "-F,999,--unwind,fp").
+ops() {
+	local scenario=$1 secs=$2 mode=$3 prof=""
+	shift 3
+	if [ "$mode" != none ]; then
+		# shellcheck disable=SC2086
+		"$VIRTSCOPE" profile -p "$LAB_PID" ${mode//,/ } -d "$((secs + 2))" -o /dev/null 2>/dev/null &
+		prof=$!
+		sleep 0.5
+	fi
+	scripts/load "$scenario" -d "$secs" "$@" | grep -E '^ops_per_sec=' | tail -1 | cut -d= -f2
+	if [ -n "$prof" ]; then
+		kill -INT "$prof" 2>/dev/null || true
+		wait "$prof" 2>/dev/null || true
+	fi
+}
+
+mean() { awk '{ s += $1; n++ } END { printf "%.1f", n ? s / n : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+
+# compare SCENARIO SECS ROUNDS ANCHOR_MODE MODE [LOAD ARGS...]: alternating
+# runs; prints "| scenario | anchor runs | mode runs | ratio mode/anchor |".
+compare() {
+	local scenario=$1 secs=$2 rounds=$3 anchor=$4 mode=$5 a="" m="" r
+	shift 5
+	for r in $(seq "$rounds"); do
+		a+="$(ops "$scenario" "$secs" "$anchor" "$@") "
+		m+="$(ops "$scenario" "$secs" "$mode" "$@") "
+	done
+	printf '| %s | %s (mean %s) | %s (mean %s) | %s |\n' "$scenario" "$a" \
+		"$(echo "$a" | tr ' ' '\n' | grep . | mean)" "$m" \
+		"$(echo "$m" | tr ' ' '\n' | grep . | mean)" \
+		"$(ratio "$(echo "$m" | tr ' ' '\n' | grep . | mean)" "$(echo "$a" | tr ' ' '\n' | grep . | mean)")"
+}
