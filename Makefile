@@ -132,7 +132,7 @@ unit: $(OUTPUT)/unit-tests
 # `make check` installs what it needs, builds plain and sanitized, and runs the
 # unit tests and the integration tests against the lab.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all fixtures $(OUTPUT)/unit-tests
+	$(Q)$(MAKE) --no-print-directory all fixtures probes $(OUTPUT)/unit-tests
 	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SAN_OUTPUT) \
 		CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" \
 		$(SAN_OUTPUT)/unit-tests $(SAN_OUTPUT)/virtscope

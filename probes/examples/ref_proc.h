@@ -1,0 +1,30 @@
+/*
+ * Child processes the libvirt way: fork, then exec a helper in the child.
+ * fork_begin/fork_end fire in the parent around fork(); exec fires in the
+ * child right before execve().
+ */
+#ifndef REF_PROC_H
+#define REF_PROC_H
+
+#include "ref_probes.h"
+
+#include <sys/types.h>
+
+/*
+ * Forks a child that execs PATH (no arguments, stdin from /dev/null). Returns
+ * the child's pid, or -errno when fork failed. Only the parent returns.
+ * fork_begin(reason) at entry, fork_end(reason, pid) at return.
+ */
+REF_PROBE_SITE int64_t ref_fork_helper(const char *reason, const char *path);
+
+/* In a child: exec(path), then execve(). Exits 127 if execve fails. */
+REF_PROBE_SITE __attribute__((noreturn)) void ref_exec(const char *path);
+
+/* Waits for PID: 0 if it exited 0, -ECHILD if it failed, -errno on error. */
+int ref_wait_child(pid_t pid);
+
+/* Forks, execs and waits for PATH COUNT times, one after the other: 0, or
+ * the first error. */
+int ref_run_helpers(const char *reason, const char *path, uint64_t count);
+
+#endif /* REF_PROC_H */
