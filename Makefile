@@ -22,7 +22,8 @@ LIB_SRCS  := $(wildcard lib/*.c collectors/*.c flamegraph/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-LIB_OBJS  := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
+PROFILES  := $(wildcard collectors/profiles/*.profile)
+LIB_OBJS  := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS)) $(OUTPUT)/obj/gen/builtin_profiles.o
 CLI_OBJS  := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(UNIT_SRCS))
@@ -55,6 +56,17 @@ $(OUTPUT)/obj/%.o: %.c $(SKELS) | $(OUTPUT)
 	$(call msg,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(VS_CFLAGS) -c $< -o $@
+
+# The daemon profiles are data, built into the binary.
+$(OUTPUT)/gen/builtin_profiles.c: $(PROFILES) scripts/embed-profiles
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/embed-profiles $@ $(PROFILES)
+
+$(OUTPUT)/obj/gen/builtin_profiles.o: $(OUTPUT)/gen/builtin_profiles.c
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(VS_CFLAGS) -I. -c $< -o $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)

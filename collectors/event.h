@@ -36,6 +36,9 @@ enum vs_event_kind {
 	VS_EV_EXIT,       /* a process of the target exited */
 	VS_EV_OFFCPU,     /* a thread was blocked for dur_ns */
 	VS_EV_LOST,       /* a collector lost events; never dropped silently */
+	VS_EV_KEEPALIVE,  /* a keepalive was sent, received, or timed out */
+	VS_EV_DISPATCH,   /* the event loop dispatched one source */
+	VS_EV_THREAD_JOB, /* a thread started (or, with an empty name, ended) a job */
 	VS_EV_KIND_MAX,
 };
 
@@ -46,6 +49,13 @@ enum vs_span_kind {
 	VS_SPAN_QMP,
 	VS_SPAN_LOOP_ITERATION,
 	VS_SPAN_OPERATION, /* a daemon-defined operation (USDT op_begin/op_end) */
+	VS_SPAN_KIND_MAX,
+};
+
+enum vs_keepalive_phase {
+	VS_KEEPALIVE_SENT = 1,
+	VS_KEEPALIVE_RECEIVED,
+	VS_KEEPALIVE_TIMEOUT,
 };
 
 enum vs_lock_phase {
@@ -71,7 +81,10 @@ struct vs_event {
 			uint64_t id;        /* pairs BEGIN with END */
 			const char *name;   /* "DOMAIN_DESTROY_FLAGS", "TerminateMachine" */
 			const char *object; /* the domain or object it concerns, or NULL */
-			int32_t result;     /* 0 ok, negative errno-like failure */
+			const char *iface;  /* D-Bus: the interface */
+			const char *peer;   /* D-Bus: the bus name called */
+			uint64_t timeout_ms; /* D-Bus: the timeout the call waits for */
+			int64_t result;     /* 0 ok, negative errno-like failure */
 		} span;
 		struct {
 			enum vs_lock_phase phase;
@@ -81,7 +94,8 @@ struct vs_event {
 			const char *object;  /* "vm1", or NULL */
 		} lock;
 		struct {
-			uint32_t child_pid;
+			uint32_t child_pid; /* 0 when the fork failed */
+			const char *reason; /* what the daemon forked for, or NULL */
 		} fork;
 		struct {
 			const char *filename;
@@ -94,6 +108,20 @@ struct vs_event {
 			uint64_t count;
 			const char *collector;
 		} lost;
+		struct {
+			enum vs_keepalive_phase phase;
+			uint64_t client;
+			int64_t proc;      /* 1 PING, 2 PONG */
+			int64_t count;     /* timeout: expiries left before the client is dropped */
+			int64_t idle_s;    /* timeout: seconds without traffic */
+		} keepalive;
+		struct {
+			const char *source;
+			int64_t fd;
+		} dispatch;
+		struct {
+			const char *name;  /* "" when the job ended */
+		} job;
 		struct {
 			uint32_t state;  /* the task state it blocked in */
 			uint32_t reason; /* a reason class, see the off-CPU collector */

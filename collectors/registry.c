@@ -5,9 +5,11 @@
 #include "../lib/util.h"
 
 extern const struct vs_collector_ops vs_cpu_collector;
+extern const struct vs_collector_ops vs_probes_collector;
 
 static const struct vs_collector_ops *const registry[] = {
 	&vs_cpu_collector,
+	&vs_probes_collector,
 };
 
 const struct vs_collector_ops *vs_collector_find(const char *name)

@@ -38,6 +38,7 @@ struct vs_config {
 	uint32_t tid;          /* only this thread, 0 for all */
 	int children;          /* also observe the target's direct children */
 	uint32_t ringbuf_size; /* bytes per ring buffer, a power of two */
+	const char *profile;   /* the daemon profile: built-in name or file; NULL: find one */
 };
 
 #define VS_SESSION_MAX_COLLECTORS 16

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The probe engine's BPF side (see probes.h): every USDT probe, uprobe and
+ * uretprobe of a profile runs one of these three programs, which look up the
+ * hit's spec by cookie, fetch its fields, and send one record. Pairing hits
+ * into spans happens in user space (collectors/probe_events.c). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+#include "probes.h"
+#include "ustack.bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u32 targ_tgid = 0;
+
+__u64 lost = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VS_PROBE_MAX);
+	__type(key, __u32);
+	__type(value, struct vs_probe_spec);
+} specs SEC(".maps");
+
+/* Entry fields waiting for their return probe, by (tid << 32 | entry probe). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct vs_probe_fields);
+} stash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vs_probe_record);
+} scratch SEC(".maps");
+
+/* A copy of the hit's registers: the context itself may only be read at
+ * constant offsets, and fetches pick registers by number. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pt_regs);
+} regs_copy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} records SEC(".maps");
+
+static __always_inline int read_arg(struct pt_regs *ctx, const struct pt_regs *regs, int usdt,
+				    __s64 n, __u64 *out)
+{
+	long v = 0;
+
+	if (usdt) {
+		if (bpf_usdt_arg(ctx, (__u64)(n - 1), &v))
+			return -1;
+		*out = (__u64)v;
+		return 0;
+	}
+	/* x86-64 SysV: rdi, rsi, rdx, rcx, r8, r9, then the stack above the
+	 * return address. */
+	switch (n) {
+	case 1: *out = regs->di; return 0;
+	case 2: *out = regs->si; return 0;
+	case 3: *out = regs->dx; return 0;
+	case 4: *out = regs->cx; return 0;
+	case 5: *out = regs->r8; return 0;
+	case 6: *out = regs->r9; return 0;
+	}
+	if (n < 7 || n > 16)
+		return -1;
+	return bpf_probe_read_user(out, sizeof(*out), (void *)(regs->sp + 8 * (n - 6))) ? -1 : 0;
+}
+
+static __always_inline __u64 read_reg(const struct pt_regs *regs, __s64 r)
+{
+	switch (r) {
+	case VS_UREG_RAX: return regs->ax;
+	case VS_UREG_RDX: return regs->dx;
+	case VS_UREG_RCX: return regs->cx;
+	case VS_UREG_RBX: return regs->bx;
+	case VS_UREG_RSI: return regs->si;
+	case VS_UREG_RDI: return regs->di;
+	case VS_UREG_RBP: return regs->bp;
+	case VS_UREG_RSP: return regs->sp;
+	case VS_UREG_R8: return regs->r8;
+	case VS_UREG_R9: return regs->r9;
+	case VS_UREG_R10: return regs->r10;
+	case VS_UREG_R11: return regs->r11;
+	case VS_UREG_R12: return regs->r12;
+	case VS_UREG_R13: return regs->r13;
+	case VS_UREG_R14: return regs->r14;
+	case VS_UREG_R15: return regs->r15;
+	case VS_UREG_RIP: return regs->ip;
+	}
+	return 0;
+}
+
+/* Runs one fetch program; 0 with the value in *out, or -1. Kept out of
+ * line so the verifier checks it once, not once per field. */
+static __noinline int run_fetch(struct pt_regs *ctx, const struct pt_regs *regs, int usdt,
+				const struct vs_fetch *f, __u64 *out)
+{
+	__u64 v = 0;
+
+	if (!f || !out || !regs)
+		return -1;
+	for (int i = 0; i < VS_PROBE_OPS; i++) {
+		const struct vs_fetch_op *op = &f->ops[i];
+		__u32 v32;
+		__u8 v8;
+
+		switch (op->op) {
+		case VS_FOP_END:
+			*out = v;
+			return 0;
+		case VS_FOP_ARG:
+			if (read_arg(ctx, regs, usdt, op->imm, &v))
+				return -1;
+			break;
+		case VS_FOP_RETVAL:
+			v = regs->ax;
+			break;
+		case VS_FOP_REG:
+			v = read_reg(regs, op->imm);
+			break;
+		case VS_FOP_CONST:
+			v = (__u64)op->imm;
+			break;
+		case VS_FOP_ADD:
+			v += (__u64)op->imm;
+			break;
+		case VS_FOP_DEREF64:
+			if (bpf_probe_read_user(&v, sizeof(v), (void *)(v + op->imm)))
+				return -1;
+			break;
+		case VS_FOP_DEREF32:
+			if (bpf_probe_read_user(&v32, sizeof(v32), (void *)(v + op->imm)))
+				return -1;
+			v = v32;
+			break;
+		case VS_FOP_DEREF8:
+			if (bpf_probe_read_user(&v8, sizeof(v8), (void *)(v + op->imm)))
+				return -1;
+			v = v8;
+			break;
+		default:
+			return -1;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+static __always_inline void fetch_fields(struct pt_regs *ctx, const struct pt_regs *regs,
+					 int usdt, const struct vs_probe_spec *spec,
+					 struct vs_probe_fields *f)
+{
+	__u64 v;
+
+	for (int i = 0; i < VS_PROBE_NUMS; i++) {
+		if (!(spec->nums_mask & (1u << i)))
+			continue;
+		if (run_fetch(ctx, regs, usdt, &spec->nums[i], &v))
+			f->failed |= 1u << i;
+		else
+			f->nums[i] = v;
+	}
+	for (int i = 0; i < VS_PROBE_STRS; i++) {
+		if (!(spec->strs_mask & (1u << i)))
+			continue;
+		if (run_fetch(ctx, regs, usdt, &spec->strs[i], &v) ||
+		    bpf_probe_read_user_str(f->strs[i], VS_PROBE_STR_LEN, (void *)v) < 0) {
+			f->failed |= 1u << (8 + i);
+			f->strs[i][0] = '\0';
+		}
+	}
+}
+
+static __always_inline int handle(struct pt_regs *ctx, int usdt, __u32 idx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), key, size;
+	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0, ppid = 0;
+	const struct vs_probe_spec *spec;
+	struct vs_probe_fields *kept;
+	struct vs_probe_record *r;
+	struct pt_regs *regs;
+
+	if (tgid != targ_tgid) {
+		/* Only probes attached to every process get here: child-side
+		 * ones, like exec, which count for the target's children. */
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		ppid = task->real_parent->tgid;
+		if (ppid != targ_tgid)
+			return 0;
+	}
+	spec = bpf_map_lookup_elem(&specs, &idx);
+	r = bpf_map_lookup_elem(&scratch, &zero);
+	regs = bpf_map_lookup_elem(&regs_copy, &zero);
+	if (!spec || !r || !regs || bpf_probe_read_kernel(regs, sizeof(*regs), ctx))
+		return 0;
+	r->ts_ns = bpf_ktime_get_ns();
+	r->pid = tgid;
+	r->tid = tid;
+	r->probe = idx;
+	r->ppid = ppid;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	__builtin_memset(&r->f, 0, sizeof(r->f));
+	if (spec->flags & VS_PF_RETURN) {
+		key = (__u64)tid << 32 | spec->entry_probe;
+		kept = bpf_map_lookup_elem(&stash, &key);
+		if (kept) {
+			__builtin_memcpy(&r->f, kept, sizeof(r->f));
+			bpf_map_delete_elem(&stash, &key);
+		}
+	}
+	fetch_fields(ctx, regs, usdt, spec, &r->f);
+	if (spec->flags & VS_PF_STASH) {
+		key = (__u64)tid << 32 | idx;
+		bpf_map_update_elem(&stash, &key, &r->f, BPF_ANY);
+	}
+	size = VS_PROBE_RECORD_HDR_SIZE;
+	if (spec->flags & VS_PF_STACK) {
+		vs_snapshot_user(&r->snap, regs);
+		size = VS_PROBE_RECORD_SNAP_HDR_SIZE + r->snap.len;
+		if (size > sizeof(*r))
+			size = sizeof(*r);
+	}
+	if (bpf_ringbuf_output(&records, r, size, 0))
+		__sync_fetch_and_add(&lost, 1);
+	return 0;
+}
+
+SEC("usdt")
+int vs_usdt(struct pt_regs *ctx)
+{
+	return handle(ctx, 1, (__u32)bpf_usdt_cookie(ctx));
+}
+
+SEC("uprobe")
+int vs_uprobe(struct pt_regs *ctx)
+{
+	return handle(ctx, 0, (__u32)bpf_get_attach_cookie(ctx));
+}
+
+SEC("uretprobe")
+int vs_uretprobe(struct pt_regs *ctx)
+{
+	return handle(ctx, 0, (__u32)bpf_get_attach_cookie(ctx));
+}

@@ -1,0 +1,329 @@
+/* virtscope trace: every event of a daemon's profile, one line each, as
+ * they happen (perf script's shape): locks waited for and held, operations,
+ * D-Bus calls, forks and execs, loop iterations, keepalives. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../collectors/probes.h"
+#include "../collectors/session.h"
+#include "../collectors/symbolize.h"
+#include "../lib/log.h"
+#include "../lib/util.h"
+#include "commands.h"
+#include "common.h"
+
+static const char usage[] =
+	"Usage: virtscope trace (-p PID | --daemon NAME) [-d SECONDS] [--profile NAME|FILE]\n"
+	"                       [--stacks] [-o FILE]\n"
+	"\n"
+	"Prints each event of the daemon's profile as it happens: lock waits and holds,\n"
+	"operations, D-Bus calls, forks and execs, loop iterations, keepalives.\n"
+	"\n"
+	"  -p, --pid PID          the process to trace\n"
+	"      --daemon NAME      the one process with this name\n"
+	"  -d, --duration SECS    stop after SECS (default: at Ctrl-C or SIGTERM)\n"
+	"      --profile NAME     the daemon profile, built-in or a file (default: the\n"
+	"                         one matching the process; USDT first)\n"
+	"      --stacks           print the user stack under events that carry one\n"
+	"  -o, --output FILE      write to FILE (created 0600) instead of stdout\n"
+	"  -h, --help             show this help\n";
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "daemon", required_argument, NULL, 'D' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "profile", required_argument, NULL, 'P' },
+	{ "stacks", no_argument, NULL, 'S' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+struct trace_args {
+	pid_t pid;
+	const char *daemon;
+	uint64_t duration_ns;
+	const char *profile;
+	int stacks;
+	const char *output;
+	int help;
+};
+
+struct printer {
+	struct vs_consumer consumer;
+	FILE *out;
+	struct vs_session *session;
+	struct vs_symbolizer *sym;
+	uint64_t t0;
+	int stacks;
+};
+
+static int parse_args(int argc, char **argv, struct trace_args *a, char *err, size_t errlen)
+{
+	int opt;
+
+	memset(a, 0, sizeof(*a));
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:d:o:h", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (vs_parse_pid(optarg, &a->pid)) {
+				snprintf(err, errlen, "invalid pid '%s'", optarg);
+				return VS_EXIT_USAGE;
+			}
+			break;
+		case 'D': a->daemon = optarg; break;
+		case 'd':
+			if (vs_parse_seconds(optarg, 1000000, VS_MAX_DURATION_NS, &a->duration_ns)) {
+				snprintf(err, errlen,
+					 "invalid duration '%s': expected 0.001 to 604800 seconds", optarg);
+				return VS_EXIT_USAGE;
+			}
+			break;
+		case 'P': a->profile = optarg; break;
+		case 'S': a->stacks = 1; break;
+		case 'o': a->output = optarg; break;
+		case 'h': a->help = 1; return 0;
+		case ':':
+			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+			return VS_EXIT_USAGE;
+		default:
+			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return VS_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return VS_EXIT_USAGE;
+	}
+	if (!a->pid == !a->daemon) {
+		snprintf(err, errlen, "name the target with either -p PID or --daemon NAME");
+		return VS_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static const char *span_name(enum vs_span_kind k)
+{
+	switch (k) {
+	case VS_SPAN_RPC: return "rpc";
+	case VS_SPAN_DBUS: return "dbus";
+	case VS_SPAN_CAPS_LOOKUP: return "caps";
+	case VS_SPAN_QMP: return "qmp";
+	case VS_SPAN_LOOP_ITERATION: return "loop";
+	case VS_SPAN_OPERATION: return "op";
+	default: return "span";
+	}
+}
+
+static void print_str(FILE *out, const char *key, const char *v)
+{
+	if (v && *v)
+		fprintf(out, " %s=%s", key, v);
+}
+
+static void print_span(FILE *out, const struct vs_event *ev)
+{
+	fprintf(out, "%s.%s", ev->kind == VS_EV_SPAN_BEGIN ? "begin" : "span",
+		span_name(ev->span.kind));
+	print_str(out, "name", ev->span.name);
+	print_str(out, "object", ev->span.object);
+	print_str(out, "iface", ev->span.iface);
+	print_str(out, "peer", ev->span.peer);
+	fprintf(out, " id=%llu", (unsigned long long)ev->span.id);
+	if (ev->span.timeout_ms)
+		fprintf(out, " timeout_ms=%llu", (unsigned long long)ev->span.timeout_ms);
+	if (ev->kind == VS_EV_SPAN_END)
+		fprintf(out, " dur_us=%.1f result=%lld", (double)ev->dur_ns / 1e3,
+			(long long)ev->span.result);
+}
+
+static void print_lock(FILE *out, const struct vs_event *ev, pid_t pid)
+{
+	char holder[16] = "";
+
+	fprintf(out, "lock.%s lock=0x%llx", ev->lock.phase == VS_LOCK_WAIT ? "wait" : "hold",
+		(unsigned long long)ev->lock.addr);
+	print_str(out, "kind", ev->lock.kind);
+	print_str(out, "object", ev->lock.object);
+	fprintf(out, " dur_us=%.1f", (double)ev->dur_ns / 1e3);
+	if (ev->lock.phase == VS_LOCK_WAIT && ev->lock.holder_tid) {
+		vs_read_comm(pid, (pid_t)ev->lock.holder_tid, holder, sizeof(holder));
+		fprintf(out, " holder=%u", ev->lock.holder_tid);
+		print_str(out, "holder_comm", holder);
+	}
+}
+
+static void print_body(struct printer *pr, const struct vs_event *ev)
+{
+	FILE *out = pr->out;
+
+	switch (ev->kind) {
+	case VS_EV_SPAN_BEGIN:
+	case VS_EV_SPAN_END:
+		print_span(out, ev);
+		break;
+	case VS_EV_LOCK:
+		print_lock(out, ev, pr->session->target.pid);
+		break;
+	case VS_EV_FORK:
+		fprintf(out, "fork child=%u dur_us=%.1f", ev->fork.child_pid, (double)ev->dur_ns / 1e3);
+		print_str(out, "reason", ev->fork.reason);
+		break;
+	case VS_EV_EXEC:
+		fprintf(out, "exec");
+		print_str(out, "file", ev->exec.filename);
+		break;
+	case VS_EV_KEEPALIVE:
+		fprintf(out, "keepalive.%s client=0x%llx",
+			ev->keepalive.phase == VS_KEEPALIVE_SENT     ? "sent"
+			: ev->keepalive.phase == VS_KEEPALIVE_RECEIVED ? "received"
+								       : "timeout",
+			(unsigned long long)ev->keepalive.client);
+		if (ev->keepalive.phase == VS_KEEPALIVE_TIMEOUT)
+			fprintf(out, " count=%lld idle_s=%lld", (long long)ev->keepalive.count,
+				(long long)ev->keepalive.idle_s);
+		else
+			fprintf(out, " proc=%lld", (long long)ev->keepalive.proc);
+		break;
+	case VS_EV_DISPATCH:
+		fprintf(out, "dispatch");
+		print_str(out, "source", ev->dispatch.source);
+		fprintf(out, " fd=%lld", (long long)ev->dispatch.fd);
+		break;
+	case VS_EV_THREAD_JOB:
+		fprintf(out, "job name=%s", ev->job.name[0] ? ev->job.name : "-");
+		break;
+	case VS_EV_LOST:
+		fprintf(out, "lost count=%llu collector=%s", (unsigned long long)ev->lost.count,
+			ev->lost.collector);
+		break;
+	default:
+		fprintf(out, "%s", vs_event_kind_name(ev->kind));
+		break;
+	}
+}
+
+static void print_stack(struct printer *pr, const struct vs_event *ev)
+{
+	const struct vs_stack *st = vs_stacks_get(pr->session->stacks, ev->stack);
+
+	if (!st)
+		return;
+	for (unsigned int i = 0; i < st->nr_user; i++)
+		fprintf(pr->out, "\t%s\n",
+			vs_symbolize_user(pr->sym, st->pid,
+					  vs_stack_lookup_ip(st->ips + st->nr_kernel, i)));
+}
+
+static void on_event(struct vs_consumer *self, const struct vs_event *ev)
+{
+	struct printer *pr = (struct printer *)self;
+	/* Events are stamped when they started; a completed span is printed
+	 * when it ends, so lines are in order of completion. */
+	uint64_t ts = ev->ts_ns > pr->t0 ? ev->ts_ns - pr->t0 : 0;
+
+	if (ev->kind == VS_EV_SAMPLE)
+		return;
+	fprintf(pr->out, "%12.6f %u/%u %s ", (double)ts / 1e9, ev->pid, ev->tid, ev->comm);
+	print_body(pr, ev);
+	fputc('\n', pr->out);
+	if (pr->stacks && ev->stack)
+		print_stack(pr, ev);
+}
+
+static int run(const struct trace_args *a, struct vs_target *target, FILE *out)
+{
+	struct vs_config cfg = { .profile = a->profile };
+	struct printer pr = { .consumer.event = on_event, .out = out, .stacks = a->stacks };
+	const struct vs_profile *profile;
+	struct vs_session s;
+	char err[512];
+	int rc, status = VS_EXIT_FAILURE;
+
+	rc = vs_session_init(&s, target, &cfg);
+	if (rc)
+		goto cleanup;
+	pr.session = &s;
+	pr.sym = vs_symbolizer_new(s.procs);
+	if (!pr.sym) {
+		rc = -ENOMEM;
+		goto cleanup;
+	}
+	if ((rc = vs_session_add_collector(&s, "probes")) ||
+	    (rc = vs_session_add_consumer(&s, &pr.consumer)))
+		goto cleanup;
+	vs_cli_handle_signals();
+	rc = vs_session_start(&s, err, sizeof(err));
+	if (rc) {
+		pr_err("cannot trace pid %d: %s", (int)target->pid, err);
+		rc = 0;
+		goto cleanup;
+	}
+	profile = vs_probes_profile(&s.collectors[0]);
+	fprintf(stderr, "virtscope: tracing pid %d with profile '%s' (%zu probes)\n",
+		(int)target->pid, profile ? profile->name : "?", profile ? profile->nr_probes : 0);
+	pr.t0 = vs_now_ns();
+	rc = vs_session_run(&s, a->duration_ns);
+	vs_session_stop(&s);
+	if (rc == -ESRCH) {
+		pr_err("process %d exited during the trace", (int)target->pid);
+		rc = 0;
+		goto cleanup;
+	}
+	if (rc) {
+		pr_err("tracing failed: %s", strerror(-rc));
+		rc = 0;
+		goto cleanup;
+	}
+	status = VS_EXIT_OK;
+cleanup:
+	if (rc)
+		pr_err("trace: %s", strerror(-rc));
+	vs_session_release(&s);
+	vs_symbolizer_free(pr.sym);
+	return status;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct vs_target target;
+	struct trace_args a;
+	char err[512];
+	FILE *out;
+	int status;
+
+	status = parse_args(argc, argv, &a, err, sizeof(err));
+	if (status) {
+		pr_err("trace: %s", err);
+		return status;
+	}
+	if (a.help) {
+		fputs(usage, stdout);
+		return VS_EXIT_OK;
+	}
+	status = vs_cli_open_target(a.pid, a.daemon, &target);
+	if (status)
+		return status;
+	status = vs_cli_check_privileges("trace");
+	if (status) {
+		vs_target_close(&target);
+		return status;
+	}
+	out = vs_cli_open_output(a.output);
+	if (!out) {
+		vs_target_close(&target);
+		return VS_EXIT_FAILURE;
+	}
+	setvbuf(out, NULL, _IOLBF, 0);
+	status = run(&a, &target, out);
+	if (vs_cli_close_output(out)) {
+		pr_err("cannot write '%s'", a.output ? a.output : "stdout");
+		status = VS_EXIT_FAILURE;
+	}
+	return status;
+}

@@ -1,0 +1,412 @@
+/* Pairing state, all keyed in hash tables:
+ *   thread -> the lock it asked for (and who held it then)
+ *   lock   -> its holder, since when, and the holder's stack then
+ *   thread -> its open spans (a small stack per thread: spans nest)
+ *   thread -> the fork it is making
+ * Strings from records are copied into this state, because an event's
+ * strings must stay valid while consumers look at them. */
+#include "probe_events.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/htab.h"
+#include "../lib/util.h"
+#include "session.h"
+
+#define MAX_OPEN_SPANS 8
+
+struct lock_request {
+	uint32_t tid; /* key */
+	uint64_t addr;
+	uint64_t ts;
+	uint32_t holder_tid;
+};
+
+struct lock_holder {
+	uint64_t addr; /* key */
+	uint32_t tid;
+	uint64_t ts;
+	vs_stack_id stack;
+	char kind[VS_PROBE_STR_LEN];
+	char object[VS_PROBE_STR_LEN];
+};
+
+struct open_span {
+	enum vs_span_kind kind;
+	uint64_t id;
+	uint64_t ts;
+	uint64_t timeout_ms;
+	int has_id;
+	vs_stack_id stack;
+	char strs[VS_PROBE_STRS][VS_PROBE_STR_LEN];
+};
+
+struct thread_state {
+	uint32_t tid; /* key */
+	struct open_span spans[MAX_OPEN_SPANS];
+	int nr_spans;
+	uint64_t fork_ts; /* 0: no fork in progress */
+	vs_stack_id fork_stack;
+	char fork_reason[VS_PROBE_STR_LEN];
+};
+
+struct vs_probe_events {
+	struct vs_collector *c;
+	const struct vs_profile *profile;
+	struct vs_htab *requests; /* tid -> struct lock_request */
+	struct vs_htab *holders;  /* lock address -> struct lock_holder */
+	struct vs_htab *threads;  /* tid -> struct thread_state */
+};
+
+struct vs_probe_events *vs_probe_events_new(struct vs_collector *c, const struct vs_profile *p)
+{
+	struct vs_probe_events *pe = calloc(1, sizeof(*pe));
+
+	if (!pe)
+		return NULL;
+	pe->c = c;
+	pe->profile = p;
+	pe->requests = vs_htab_new();
+	pe->holders = vs_htab_new();
+	pe->threads = vs_htab_new();
+	if (!pe->requests || !pe->holders || !pe->threads) {
+		vs_probe_events_free(pe);
+		return NULL;
+	}
+	return pe;
+}
+
+void vs_probe_events_free(struct vs_probe_events *pe)
+{
+	if (!pe)
+		return;
+	vs_htab_free(pe->requests, free);
+	vs_htab_free(pe->holders, free);
+	vs_htab_free(pe->threads, free);
+	free(pe);
+}
+
+/* The entry of key in h, created zeroed (with its key set by the caller's
+ * init) when missing. NULL when out of memory. */
+static void *entry(struct vs_htab *h, const void *key, size_t keylen, size_t size,
+		   size_t key_offset)
+{
+	void *e = vs_htab_get(h, key, keylen);
+
+	if (e)
+		return e;
+	e = calloc(1, size);
+	if (!e)
+		return NULL;
+	memcpy((char *)e + key_offset, key, keylen);
+	if (vs_htab_put(h, (char *)e + key_offset, keylen, e, NULL)) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+static struct thread_state *thread(struct vs_probe_events *pe, uint32_t tid)
+{
+	return entry(pe->threads, &tid, sizeof(tid), sizeof(struct thread_state), 0);
+}
+
+static void base_event(struct vs_event *ev, enum vs_event_kind kind, const struct vs_probe_record *r)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	ev->pid = r->pid;
+	ev->tid = r->tid;
+	ev->ts_ns = r->ts_ns;
+	memcpy(ev->comm, r->comm, sizeof(ev->comm));
+	ev->comm[sizeof(ev->comm) - 1] = '\0';
+}
+
+static int has_num(const struct vs_probe_spec *spec, const struct vs_probe_record *r, int i)
+{
+	return (spec->nums_mask & (1u << i)) && !(r->f.failed & (1u << i));
+}
+
+static const char *str_or_null(const char *s)
+{
+	return s[0] ? s : NULL;
+}
+
+static vs_stack_id stack_of(struct vs_probe_events *pe, const struct vs_probe_record *r,
+			    size_t size)
+{
+	const struct vs_probe_spec *spec = &pe->profile->probes[r->probe].spec;
+
+	if (!(spec->flags & VS_PF_STACK) || size < VS_PROBE_RECORD_SNAP_HDR_SIZE ||
+	    size < VS_PROBE_RECORD_SNAP_HDR_SIZE + r->snap.len)
+		return 0;
+	return vs_collector_stack(pe->c, r->pid, NULL, 0, &r->snap, NULL, 0);
+}
+
+/* ---- locks ---- */
+
+static void lock_request(struct vs_probe_events *pe, const struct vs_probe_record *r)
+{
+	uint64_t addr = r->f.nums[VS_PN_ADDR];
+	struct lock_holder *h = vs_htab_get(pe->holders, &addr, sizeof(addr));
+	struct lock_request *req = entry(pe->requests, &r->tid, sizeof(r->tid),
+					 sizeof(struct lock_request), 0);
+
+	if (!req)
+		return;
+	req->addr = addr;
+	req->ts = r->ts_ns;
+	req->holder_tid = h ? h->tid : 0;
+}
+
+static void lock_acquired(struct vs_probe_events *pe, const struct vs_probe_record *r, size_t size)
+{
+	uint64_t addr = r->f.nums[VS_PN_ADDR];
+	struct lock_request *req = vs_htab_get(pe->requests, &r->tid, sizeof(r->tid));
+	struct lock_holder *h = entry(pe->holders, &addr, sizeof(addr), sizeof(struct lock_holder),
+				      0);
+	struct vs_event ev;
+
+	if (!h)
+		return;
+	h->tid = r->tid;
+	h->ts = r->ts_ns;
+	h->stack = stack_of(pe, r, size);
+	memcpy(h->kind, r->f.strs[VS_PS_KIND], sizeof(h->kind));
+	memcpy(h->object, r->f.strs[VS_PS_OBJECT], sizeof(h->object));
+	if (!req || req->addr != addr || !req->ts)
+		return;
+	base_event(&ev, VS_EV_LOCK, r);
+	ev.ts_ns = req->ts;
+	ev.dur_ns = r->ts_ns - req->ts;
+	ev.lock.phase = VS_LOCK_WAIT;
+	ev.lock.addr = addr;
+	ev.lock.holder_tid = req->holder_tid;
+	ev.lock.kind = str_or_null(h->kind);
+	ev.lock.object = str_or_null(h->object);
+	req->ts = 0;
+	vs_collector_emit(pe->c, &ev);
+}
+
+static void lock_release(struct vs_probe_events *pe, const struct vs_probe_record *r)
+{
+	uint64_t addr = r->f.nums[VS_PN_ADDR];
+	struct lock_holder *h = vs_htab_get(pe->holders, &addr, sizeof(addr));
+	struct vs_event ev;
+
+	if (!h || !h->ts)
+		return;
+	base_event(&ev, VS_EV_LOCK, r);
+	ev.tid = h->tid;
+	ev.ts_ns = h->ts;
+	ev.dur_ns = r->ts_ns - h->ts;
+	ev.stack = h->stack;
+	ev.lock.phase = VS_LOCK_HOLD;
+	ev.lock.addr = addr;
+	ev.lock.holder_tid = h->tid;
+	ev.lock.kind = str_or_null(h->kind);
+	ev.lock.object = str_or_null(h->object);
+	h->ts = 0;
+	h->tid = 0;
+	vs_collector_emit(pe->c, &ev);
+}
+
+/* ---- spans ---- */
+
+static void fill_span(struct vs_event *ev, const struct open_span *s)
+{
+	ev->span.kind = s->kind;
+	ev->span.id = s->id;
+	ev->span.name = str_or_null(s->strs[VS_PS_NAME]);
+	ev->span.object = str_or_null(s->strs[VS_PS_OBJECT]);
+	ev->span.iface = str_or_null(s->strs[VS_PS_KIND]);
+	ev->span.peer = str_or_null(s->strs[VS_PS_DETAIL]);
+	ev->span.timeout_ms = s->timeout_ms;
+}
+
+static void span_begin(struct vs_probe_events *pe, const struct vs_probe_record *r,
+		       enum vs_span_kind kind, size_t size)
+{
+	const struct vs_probe_spec *spec = &pe->profile->probes[r->probe].spec;
+	struct thread_state *t = thread(pe, r->tid);
+	struct open_span *s;
+	struct vs_event ev;
+
+	if (!t)
+		return;
+	/* Spans that never ended (a lost hit) must not block the thread's
+	 * stack for good: the oldest one is dropped. */
+	if (t->nr_spans == MAX_OPEN_SPANS) {
+		memmove(&t->spans[0], &t->spans[1], sizeof(t->spans[0]) * (MAX_OPEN_SPANS - 1));
+		t->nr_spans--;
+	}
+	s = &t->spans[t->nr_spans++];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	s->ts = r->ts_ns;
+	s->has_id = has_num(spec, r, VS_PN_ID);
+	s->id = s->has_id ? r->f.nums[VS_PN_ID] : r->ts_ns;
+	s->timeout_ms = r->f.nums[VS_PN_TIMEOUT];
+	s->stack = stack_of(pe, r, size);
+	memcpy(s->strs, r->f.strs, sizeof(s->strs));
+	base_event(&ev, VS_EV_SPAN_BEGIN, r);
+	ev.stack = s->stack;
+	fill_span(&ev, s);
+	vs_collector_emit(pe->c, &ev);
+}
+
+/* The open span an end closes: on the same thread, the innermost of its kind
+ * (with the same id when both have one). */
+static int find_span(const struct thread_state *t, enum vs_span_kind kind, int has_id, uint64_t id)
+{
+	for (int i = t->nr_spans - 1; i >= 0; i--)
+		if (t->spans[i].kind == kind &&
+		    (!has_id || !t->spans[i].has_id || t->spans[i].id == id))
+			return i;
+	return -1;
+}
+
+static void span_end(struct vs_probe_events *pe, const struct vs_probe_record *r,
+		     enum vs_span_kind kind)
+{
+	const struct vs_probe_spec *spec = &pe->profile->probes[r->probe].spec;
+	struct thread_state *t = vs_htab_get(pe->threads, &r->tid, sizeof(r->tid));
+	struct open_span s;
+	struct vs_event ev;
+	int i;
+
+	if (!t)
+		return;
+	i = find_span(t, kind, has_num(spec, r, VS_PN_ID), r->f.nums[VS_PN_ID]);
+	if (i < 0)
+		return;
+	s = t->spans[i];
+	memmove(&t->spans[i], &t->spans[i + 1], sizeof(t->spans[0]) * (size_t)(t->nr_spans - i - 1));
+	t->nr_spans--;
+	base_event(&ev, VS_EV_SPAN_END, r);
+	ev.ts_ns = s.ts;
+	ev.dur_ns = r->ts_ns - s.ts;
+	ev.stack = s.stack;
+	fill_span(&ev, &s);
+	ev.span.result = has_num(spec, r, VS_PN_RESULT) ? (int64_t)r->f.nums[VS_PN_RESULT] : 0;
+	vs_collector_emit(pe->c, &ev);
+}
+
+/* ---- forks ---- */
+
+static void fork_begin(struct vs_probe_events *pe, const struct vs_probe_record *r, size_t size)
+{
+	struct thread_state *t = thread(pe, r->tid);
+
+	if (!t)
+		return;
+	t->fork_ts = r->ts_ns;
+	t->fork_stack = stack_of(pe, r, size);
+	memcpy(t->fork_reason, r->f.strs[VS_PS_NAME], sizeof(t->fork_reason));
+}
+
+static void fork_end(struct vs_probe_events *pe, const struct vs_probe_record *r)
+{
+	struct thread_state *t = vs_htab_get(pe->threads, &r->tid, sizeof(r->tid));
+	int64_t child = (int64_t)r->f.nums[VS_PN_VALUE];
+	struct vs_event ev;
+
+	/* The child runs the end of a fork wrapper too, but it is not the
+	 * target: only the parent's end counts. */
+	if (!t || !t->fork_ts || r->pid != (uint32_t)pe->c->session->target.pid)
+		return;
+	base_event(&ev, VS_EV_FORK, r);
+	ev.ts_ns = t->fork_ts;
+	ev.dur_ns = r->ts_ns - t->fork_ts;
+	ev.stack = t->fork_stack;
+	ev.fork.child_pid = child > 0 ? (uint32_t)child : 0;
+	ev.fork.reason = str_or_null(t->fork_reason);
+	t->fork_ts = 0;
+	vs_collector_emit(pe->c, &ev);
+}
+
+static void exec_hit(struct vs_probe_events *pe, const struct vs_probe_record *r)
+{
+	struct vs_event ev;
+
+	base_event(&ev, VS_EV_EXEC, r);
+	ev.exec.filename = r->f.strs[VS_PS_NAME];
+	vs_collector_emit(pe->c, &ev);
+}
+
+/* ---- the loop, keepalives, thread jobs ---- */
+
+static void loop_iteration(struct vs_probe_events *pe, const struct vs_probe_record *r,
+			   int begin, size_t size)
+{
+	if (begin)
+		span_begin(pe, r, VS_SPAN_LOOP_ITERATION, size);
+	else
+		span_end(pe, r, VS_SPAN_LOOP_ITERATION);
+}
+
+static void dispatch(struct vs_probe_events *pe, const struct vs_probe_record *r)
+{
+	struct vs_event ev;
+
+	base_event(&ev, VS_EV_DISPATCH, r);
+	ev.dispatch.source = r->f.strs[VS_PS_NAME];
+	ev.dispatch.fd = (int64_t)r->f.nums[VS_PN_VALUE];
+	vs_collector_emit(pe->c, &ev);
+}
+
+static void keepalive(struct vs_probe_events *pe, const struct vs_probe_record *r,
+		      enum vs_keepalive_phase phase)
+{
+	struct vs_event ev;
+
+	base_event(&ev, VS_EV_KEEPALIVE, r);
+	ev.keepalive.phase = phase;
+	ev.keepalive.client = r->f.nums[VS_PN_ADDR];
+	if (phase == VS_KEEPALIVE_TIMEOUT) {
+		ev.keepalive.count = (int64_t)r->f.nums[VS_PN_VALUE];
+		ev.keepalive.idle_s = (int64_t)r->f.nums[VS_PN_AUX];
+	} else {
+		ev.keepalive.proc = (int64_t)r->f.nums[VS_PN_VALUE];
+	}
+	vs_collector_emit(pe->c, &ev);
+}
+
+static void thread_job(struct vs_probe_events *pe, const struct vs_probe_record *r)
+{
+	struct vs_event ev;
+
+	base_event(&ev, VS_EV_THREAD_JOB, r);
+	ev.job.name = r->f.strs[VS_PS_NAME];
+	vs_collector_emit(pe->c, &ev);
+}
+
+void vs_probe_events_handle(struct vs_probe_events *pe, const struct vs_probe_record *r,
+			    size_t size)
+{
+	const struct vs_probe_spec *spec;
+
+	if (size < VS_PROBE_RECORD_HDR_SIZE || r->probe >= pe->profile->nr_probes)
+		return;
+	spec = &pe->profile->probes[r->probe].spec;
+	switch (spec->kind) {
+	case VS_PK_LOCK_REQUEST: lock_request(pe, r); break;
+	case VS_PK_LOCK_ACQUIRED: lock_acquired(pe, r, size); break;
+	case VS_PK_LOCK_RELEASE: lock_release(pe, r); break;
+	case VS_PK_SPAN_BEGIN: span_begin(pe, r, (enum vs_span_kind)spec->span, size); break;
+	case VS_PK_SPAN_END: span_end(pe, r, (enum vs_span_kind)spec->span); break;
+	case VS_PK_FORK_BEGIN: fork_begin(pe, r, size); break;
+	case VS_PK_FORK_END: fork_end(pe, r); break;
+	case VS_PK_EXEC: exec_hit(pe, r); break;
+	case VS_PK_LOOP_BEGIN: loop_iteration(pe, r, 1, size); break;
+	case VS_PK_LOOP_END: loop_iteration(pe, r, 0, size); break;
+	case VS_PK_LOOP_DISPATCH: dispatch(pe, r); break;
+	case VS_PK_KEEPALIVE_SENT: keepalive(pe, r, VS_KEEPALIVE_SENT); break;
+	case VS_PK_KEEPALIVE_RECV: keepalive(pe, r, VS_KEEPALIVE_RECEIVED); break;
+	case VS_PK_KEEPALIVE_TIMEOUT: keepalive(pe, r, VS_KEEPALIVE_TIMEOUT); break;
+	case VS_PK_THREAD_JOB: thread_job(pe, r); break;
+	default: break;
+	}
+}

@@ -1,0 +1,24 @@
+/* Turns probe hits (struct vs_probe_record) into typed events: pairs lock
+ * requests with acquisitions and releases, span begins with ends, forks with
+ * their results, whatever mechanism (USDT or uprobe) produced the hits. So
+ * one daemon seen through USDT and another through uprobes give events of
+ * the same form. */
+#ifndef VS_PROBE_EVENTS_H
+#define VS_PROBE_EVENTS_H
+
+#include <stddef.h>
+
+#include "../bpf/probes.h"
+#include "collector.h"
+#include "profile.h"
+
+struct vs_probe_events;
+
+/* Emits through c; profile must outlive the translator. */
+struct vs_probe_events *vs_probe_events_new(struct vs_collector *c, const struct vs_profile *p);
+void vs_probe_events_free(struct vs_probe_events *pe); /* NULL ok */
+
+void vs_probe_events_handle(struct vs_probe_events *pe, const struct vs_probe_record *r,
+			    size_t size);
+
+#endif

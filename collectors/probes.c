@@ -1,0 +1,457 @@
+/* The "probes" collector: a daemon's profile (profile.h) attached through
+ * the probe engine (bpf/probes.bpf.c), its hits turned into events by
+ * probe_events.c.
+ *
+ * The profile is the one named in the config, or found for the target:
+ * first a profile matching a USDT provider that one of its mapped files
+ * carries (a daemon built with probes gets USDT automatically), then one
+ * matching its name. Probe points are resolved against the target's own
+ * mappings, so a replaced binary or another mount namespace is attached
+ * where the process really runs. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../bpf/probes.h"
+#include "probes.skel.h"
+#include "../lib/log.h"
+#include "../lib/util.h"
+#include "collector.h"
+#include "probe_events.h"
+#include "probes.h"
+#include "profile.h"
+#include "session.h"
+#include "usdt_notes.h"
+
+#define DEFAULT_RINGBUF (8u << 20)
+
+struct probes {
+	struct probes_bpf *skel;
+	struct vs_profile profile;
+	int have_profile;
+	struct bpf_link **links;
+	size_t nr_links;
+	struct ring_buffer *rb;
+	struct vs_probe_events *events;
+	uint64_t lost_seen;
+	size_t attached;
+};
+
+/* A file the target maps, as the target sees it. */
+struct mapped_file {
+	char path[PATH_MAX];  /* as /proc/PID/maps shows it */
+	char open[PATH_MAX];  /* a path that reaches the same inode from here */
+};
+
+static int same_inode(const char *path, uint64_t inode, unsigned int maj, unsigned int min)
+{
+	struct stat st;
+
+	return !stat(path, &st) && st.st_ino == inode && major(st.st_dev) == maj &&
+	       minor(st.st_dev) == min;
+}
+
+/* Calls fn for every distinct file of pid with an executable mapping, until
+ * fn returns non-zero, which is returned. */
+static int for_each_mapped(pid_t pid, int (*fn)(const struct mapped_file *, void *), void *arg)
+{
+	char line[PATH_MAX + 128], perms[8], last[PATH_MAX] = "";
+	struct mapped_file *mf = malloc(sizeof(*mf));
+	int rc = 0, n;
+	FILE *f;
+
+	if (!mf)
+		return -ENOMEM;
+	snprintf(line, sizeof(line), "/proc/%d/maps", (int)pid);
+	f = fopen(line, "re");
+	if (!f) {
+		free(mf);
+		return -errno;
+	}
+	while (!rc && fgets(line, sizeof(line), f)) {
+		uint64_t start, end, off, inode;
+		unsigned int maj, min;
+		char *path;
+
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n", &start,
+			   &end, perms, &off, &maj, &min, &inode, &n) < 7 || perms[2] != 'x')
+			continue;
+		path = line + n;
+		path[strcspn(path, "\n")] = '\0';
+		if (path[0] != '/' || !strcmp(path, last))
+			continue;
+		snprintf(last, sizeof(last), "%s", path);
+		snprintf(mf->path, sizeof(mf->path), "%s", path);
+		if (strstr(path, " (deleted)") || !same_inode(path, inode, maj, min))
+			snprintf(mf->open, sizeof(mf->open), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+				 (int)pid, start, end);
+		else
+			snprintf(mf->open, sizeof(mf->open), "%s", path);
+		rc = fn(mf, arg);
+	}
+	fclose(f);
+	free(mf);
+	return rc;
+}
+
+struct find_arg {
+	const char *want; /* "@provider", a file name prefix, or with exact a path */
+	int exact;
+	char *out;
+	size_t outlen;
+};
+
+static int match_file(const struct mapped_file *mf, void *arg)
+{
+	struct find_arg *fa = arg;
+	const char *base = strrchr(mf->path, '/') + 1;
+	int match;
+
+	if (fa->exact)
+		match = !strcmp(mf->path, fa->want);
+	else if (fa->want[0] == '@')
+		match = vs_usdt_has_provider(mf->open, fa->want + 1) == 1;
+	else
+		match = !strncmp(base, fa->want, strlen(fa->want));
+	if (match)
+		snprintf(fa->out, fa->outlen, "%s", mf->open);
+	return match;
+}
+
+/* The path to attach BINARY of the profile at, for the target. libbpf
+ * matches shared objects against /proc/PID/maps by path, so the path the
+ * process mapped is used whenever it still names the same file. */
+static int resolve_binary(pid_t pid, const char *binary, char *out, size_t outlen)
+{
+	struct find_arg fa = { .want = binary, .out = out, .outlen = outlen };
+	char link[64], exe[PATH_MAX];
+	ssize_t n;
+
+	if (strcmp(binary, "$exe"))
+		return for_each_mapped(pid, match_file, &fa) == 1 ? 0 : -ENOENT;
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	snprintf(out, outlen, "%s", link);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return 0;
+	exe[n] = '\0';
+	fa.want = exe;
+	fa.exact = 1;
+	for_each_mapped(pid, match_file, &fa);
+	return 0;
+}
+
+/* ---- choosing a profile ---- */
+
+static int load_profile_text(const char *name, char **text, char *err, size_t errlen)
+{
+	const char *builtin = vs_builtin_profile_text(name);
+	FILE *f;
+	long n;
+
+	if (builtin) {
+		*text = strdup(builtin);
+		return *text ? 0 : -ENOMEM;
+	}
+	if (!strchr(name, '/') && !strstr(name, ".profile")) {
+		snprintf(err, errlen, "no built-in profile '%s'", name);
+		return -ENOENT;
+	}
+	f = fopen(name, "re");
+	if (!f) {
+		snprintf(err, errlen, "cannot read profile '%s': %s", name, strerror(errno));
+		return -errno;
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	*text = n >= 0 && n < (1 << 20) ? malloc((size_t)n + 1) : NULL;
+	if (!*text || fread(*text, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		free(*text);
+		*text = NULL;
+		snprintf(err, errlen, "cannot read profile '%s'", name);
+		return -EIO;
+	}
+	(*text)[n] = '\0';
+	fclose(f);
+	return 0;
+}
+
+struct provider_arg {
+	const char *provider;
+};
+
+static int carries_provider(const struct mapped_file *mf, void *arg)
+{
+	struct provider_arg *pa = arg;
+
+	return vs_usdt_has_provider(mf->open, pa->provider) == 1;
+}
+
+/* Does the built-in profile `name` match the target? */
+static int profile_matches(const struct vs_target *t, const char *name)
+{
+	struct vs_profile p;
+	char err[128];
+	int match = 0;
+
+	if (vs_profile_parse(&p, vs_builtin_profile_text(name), err, sizeof(err)) == 0) {
+		const char *exe = strrchr(t->exe, '/');
+
+		switch (p.match) {
+		case VS_MATCH_USDT: {
+			struct provider_arg pa = { p.match_value };
+
+			match = for_each_mapped(t->pid, carries_provider, &pa) == 1 ? 2 : 0;
+			break;
+		}
+		case VS_MATCH_COMM:
+			match = !strcmp(t->comm, p.match_value);
+			break;
+		case VS_MATCH_EXE:
+			match = exe && !strncmp(exe + 1, p.match_value, strlen(p.match_value));
+			break;
+		default:
+			break;
+		}
+	}
+	vs_profile_release(&p);
+	return match;
+}
+
+/* A USDT match (2) beats a name match (1). */
+static const char *find_profile(const struct vs_target *t)
+{
+	const char *best = NULL;
+	int best_score = 0;
+
+	for (size_t i = 0; i < vs_builtin_profile_count(); i++) {
+		const char *name = vs_builtin_profile_name(i);
+		int score = profile_matches(t, name);
+
+		if (score > best_score) {
+			best = name;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+static int choose_profile(struct vs_collector *c, struct probes *p)
+{
+	const struct vs_target *t = &c->session->target;
+	const char *name = c->session->config.profile;
+	char *text = NULL, err[200] = "";
+	int rc;
+
+	if (!name)
+		name = find_profile(t);
+	if (!name) {
+		snprintf(c->error, sizeof(c->error),
+			 "no profile knows process %d ('%s'): name one with --profile", (int)t->pid,
+			 t->comm);
+		return -ENOENT;
+	}
+	rc = load_profile_text(name, &text, err, sizeof(err));
+	if (rc) {
+		snprintf(c->error, sizeof(c->error), "%s", err);
+		return rc;
+	}
+	rc = vs_profile_parse(&p->profile, text, err, sizeof(err));
+	p->have_profile = 1;
+	free(text);
+	if (rc)
+		snprintf(c->error, sizeof(c->error), "profile '%s': %s", name, err);
+	else
+		pr_info("using profile '%s'", p->profile.name);
+	return rc;
+}
+
+/* ---- attaching ---- */
+
+static struct bpf_link *attach_one(struct probes *p, pid_t pid, size_t idx, const char *path)
+{
+	const struct vs_profile_probe *pp = &p->profile.probes[idx];
+	pid_t where = pp->children ? -1 : pid;
+
+	if (pp->where == VS_WHERE_USDT) {
+		LIBBPF_OPTS(bpf_usdt_opts, uo, .usdt_cookie = idx);
+
+		return bpf_program__attach_usdt(p->skel->progs.vs_usdt, where, path, pp->provider,
+						pp->name, &uo);
+	}
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = pp->name,
+		    .retprobe = pp->where == VS_WHERE_URETPROBE, .bpf_cookie = idx);
+
+	return bpf_program__attach_uprobe_opts(pp->where == VS_WHERE_URETPROBE
+						       ? p->skel->progs.vs_uretprobe
+						       : p->skel->progs.vs_uprobe,
+					       where, path, 0, &uo);
+}
+
+static int attach_all(struct vs_collector *c, struct probes *p)
+{
+	pid_t pid = c->session->target.pid;
+	char path[PATH_MAX];
+
+	p->links = calloc(p->profile.nr_probes ? p->profile.nr_probes : 1, sizeof(*p->links));
+	if (!p->links)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->profile.nr_probes; i++) {
+		const struct vs_profile_probe *pp = &p->profile.probes[i];
+		struct bpf_link *link;
+
+		if (resolve_binary(pid, pp->binary, path, sizeof(path))) {
+			pr_warn("profile line %d: process %d maps no '%s'", pp->line, (int)pid,
+				pp->binary);
+			continue;
+		}
+		link = attach_one(p, pid, i, path);
+		if (!link) {
+			pr_warn("profile line %d: cannot attach %s in %s: %s", pp->line, pp->name,
+				path, strerror(errno));
+			continue;
+		}
+		p->links[p->nr_links++] = link;
+	}
+	if (!p->nr_links && p->profile.nr_probes) {
+		snprintf(c->error, sizeof(c->error), "no probe of profile '%s' could be attached",
+			 p->profile.name);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int fill_specs(struct probes *p)
+{
+	int fd = bpf_map__fd(p->skel->maps.specs);
+
+	for (size_t i = 0; i < p->profile.nr_probes; i++) {
+		__u32 key = (__u32)i;
+
+		if (bpf_map_update_elem(fd, &key, &p->profile.probes[i].spec, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct probes *p = ctx;
+
+	vs_probe_events_handle(p->events, data, size);
+	return 0;
+}
+
+static int probes_start(struct vs_collector *c)
+{
+	const struct vs_config *cfg = &c->session->config;
+	struct probes *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	c->priv = p;
+	rc = choose_profile(c, p);
+	if (rc)
+		return rc;
+	p->events = vs_probe_events_new(c, &p->profile);
+	p->skel = probes_bpf__open();
+	if (!p->events || !p->skel) {
+		snprintf(c->error, sizeof(c->error), "cannot open the probe engine: %s",
+			 strerror(errno));
+		return -ENOMEM;
+	}
+	p->skel->rodata->targ_tgid = (uint32_t)c->session->target.pid;
+	rc = bpf_map__set_max_entries(p->skel->maps.records,
+				      cfg->ringbuf_size ? cfg->ringbuf_size : DEFAULT_RINGBUF);
+	if (!rc)
+		rc = probes_bpf__load(p->skel);
+	if (!rc)
+		rc = fill_specs(p);
+	if (rc) {
+		snprintf(c->error, sizeof(c->error), "cannot load the probe engine: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	rc = attach_all(c, p);
+	if (rc)
+		return rc;
+	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.records), handle_record, p, NULL);
+	if (!p->rb) {
+		rc = -errno;
+		snprintf(c->error, sizeof(c->error), "cannot open the probe ring buffer: %s",
+			 strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
+static int probes_fd(struct vs_collector *c)
+{
+	struct probes *p = c->priv;
+
+	return p && p->rb ? ring_buffer__epoll_fd(p->rb) : -1;
+}
+
+static int probes_poll(struct vs_collector *c)
+{
+	struct probes *p = c->priv;
+	uint64_t lost;
+	int rc = ring_buffer__consume(p->rb);
+
+	if (rc < 0)
+		return rc;
+	lost = __atomic_load_n(&p->skel->bss->lost, __ATOMIC_RELAXED);
+	if (lost > p->lost_seen) {
+		vs_collector_lost(c, VS_EV_SPAN_END, lost - p->lost_seen);
+		p->lost_seen = lost;
+	}
+	return 0;
+}
+
+static void probes_stop(struct vs_collector *c)
+{
+	struct probes *p = c->priv;
+
+	if (!p)
+		return;
+	ring_buffer__free(p->rb);
+	/* Detaching also brings every USDT semaphore back down. */
+	for (size_t i = 0; i < p->nr_links; i++)
+		bpf_link__destroy(p->links[i]);
+	free(p->links);
+	probes_bpf__destroy(p->skel);
+	vs_probe_events_free(p->events);
+	if (p->have_profile)
+		vs_profile_release(&p->profile);
+	free(p);
+	c->priv = NULL;
+}
+
+const struct vs_profile *vs_probes_profile(const struct vs_collector *c)
+{
+	const struct probes *p = c->priv;
+
+	return p && p->have_profile ? &p->profile : NULL;
+}
+
+const struct vs_collector_ops vs_probes_collector = {
+	.name = "probes",
+	.summary = "a daemon's locks, operations, forks, D-Bus calls, loop and keepalives, "
+		   "from its profile (USDT or uprobes)",
+	.start = probes_start,
+	.fd = probes_fd,
+	.poll = probes_poll,
+	.stop = probes_stop,
+};

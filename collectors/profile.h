@@ -1,0 +1,98 @@
+/* Daemon profiles: what virtscope knows about a daemon, as data.
+ *
+ * A profile names the probe points that mark a daemon's locks, operations,
+ * forks, D-Bus calls, main loop and keepalives (USDT probes where the binary
+ * has them, uprobes on exported functions where it does not), how to fetch
+ * each event's fields there, and the roles of its threads. Profiles are
+ * text (the .profile files of collectors/profiles, built into the binary, or a file
+ * given with --profile); adding a daemon means writing one, not code.
+ *
+ *   # comment
+ *   profile NAME
+ *   describe "one line"
+ *   match comm|exe NAME            pick this profile for such processes
+ *   match usdt PROVIDER            ... or for those carrying this provider
+ *   role THREADNAME[*] ROLE        thread roles ("*" matches a prefix)
+ *   probe KIND at WHERE [stack] [children] FIELD=FETCH...
+ *
+ * KIND is lock.request, lock.acquired, lock.release, span.begin:TYPE,
+ * span.end:TYPE (TYPE: rpc, dbus, caps, qmp, op), fork.begin, fork.end,
+ * exec, loop.begin, loop.end, loop.dispatch, keepalive.sent,
+ * keepalive.received, keepalive.timeout or thread.job.
+ * WHERE is usdt:BINARY:PROVIDER:NAME, uprobe:BINARY:SYMBOL or
+ * uretprobe:BINARY:SYMBOL. BINARY is "$exe", "@PROVIDER" (whichever mapped
+ * file carries that USDT provider), or a file name prefix matched against
+ * the target's mappings ("libvirt.so.0"). A uretprobe gets the fields its
+ * function's uprobe (declared before it) fetched at entry.
+ * FIELD is addr, id, result, value, timeout, aux (numbers) or name, object,
+ * kind, detail (strings: the fetch gives the string's address).
+ * FETCH is $argN, $retval, %REG, a number, FETCH+N, FETCH-N, or +N(FETCH)
+ * (the 8 bytes at FETCH+N; ":u32" or ":u8" after the parenthesis reads
+ * fewer), as in the kernel's uprobe_events. */
+#ifndef VS_PROFILE_H
+#define VS_PROFILE_H
+
+#include <stddef.h>
+
+#include "../bpf/probes.h"
+
+#define VS_PROFILE_NAME_LEN 64
+#define VS_PROFILE_MAX_ROLES 32
+
+enum vs_where_type {
+	VS_WHERE_USDT,
+	VS_WHERE_UPROBE,
+	VS_WHERE_URETPROBE,
+};
+
+enum vs_match_type {
+	VS_MATCH_NONE,
+	VS_MATCH_COMM,
+	VS_MATCH_EXE,
+	VS_MATCH_USDT,
+};
+
+struct vs_profile_probe {
+	struct vs_probe_spec spec;
+	enum vs_where_type where;
+	char binary[256];   /* "$exe", "@provider" or a file name prefix */
+	char provider[64];  /* USDT only */
+	char name[128];     /* USDT probe name, or function symbol */
+	int children;       /* attach in every process; BPF keeps the target's children */
+	int line;           /* in the profile text, for messages */
+};
+
+struct vs_profile_role {
+	char thread[16];
+	int prefix;
+	char role[32];
+};
+
+struct vs_profile {
+	char name[VS_PROFILE_NAME_LEN];
+	char describe[160];
+	enum vs_match_type match;
+	char match_value[64];
+	struct vs_profile_role roles[VS_PROFILE_MAX_ROLES];
+	size_t nr_roles;
+	struct vs_profile_probe *probes;
+	size_t nr_probes;
+};
+
+/* Parses profile text. 0, or -EINVAL with "LINE: reason" in err. The
+ * profile is released with vs_profile_release() either way. */
+int vs_profile_parse(struct vs_profile *p, const char *text, char *err, size_t errlen);
+void vs_profile_release(struct vs_profile *p);
+
+/* Compiles one FETCH expression into f; 0 or -EINVAL. */
+int vs_fetch_compile(const char *expr, struct vs_fetch *f);
+
+/* The built-in profiles, and their text by name (NULL if unknown). */
+size_t vs_builtin_profile_count(void);
+const char *vs_builtin_profile_name(size_t i);
+const char *vs_builtin_profile_text(const char *name);
+
+/* The role of a thread by its name, or NULL. */
+const char *vs_profile_role_of(const struct vs_profile *p, const char *thread);
+
+#endif
