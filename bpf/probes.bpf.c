@@ -13,6 +13,9 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 targ_tgid = 0;
+/* Wake the reader only once this much is waiting: a wake-up per record
+ * costs more than the rest of a hit, and the reader polls on a tick anyway. */
+const volatile __u64 wakeup_bytes = 1 << 20;
 
 __u64 lost = 0;
 
@@ -233,7 +236,10 @@ static __always_inline int handle(struct pt_regs *ctx, int usdt, __u32 idx)
 		if (size > sizeof(*r))
 			size = sizeof(*r);
 	}
-	if (bpf_ringbuf_output(&records, r, size, 0))
+	if (bpf_ringbuf_output(&records, r, size,
+			       bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				       ? BPF_RB_FORCE_WAKEUP
+				       : BPF_RB_NO_WAKEUP))
 		__sync_fetch_and_add(&lost, 1);
 	return 0;
 }

@@ -15,6 +15,8 @@ const volatile __u32 targ_tgid = 0;
 const volatile __u32 targ_tid = 0; /* 0: every thread */
 const volatile __u32 unwind_mode = VS_UNWIND_DWARF;
 const volatile __u32 follow_children = 0; /* also sample the target's direct children */
+/* Wake the reader only once this much is waiting (see probes.bpf.c). */
+const volatile __u64 wakeup_bytes = 1 << 20;
 
 /* Records the ring buffer had no room for: read by user space, never reset. */
 __u64 lost = 0;
@@ -104,7 +106,10 @@ int vs_profile_sample(struct bpf_perf_event_data *ctx)
 	size = VS_PROFILE_SAMPLE_HDR_SIZE + s->snap.len;
 	if (size > sizeof(*s))
 		size = sizeof(*s);
-	if (bpf_ringbuf_output(&samples, s, size, 0))
+	if (bpf_ringbuf_output(&samples, s, size,
+			       bpf_ringbuf_query(&samples, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				       ? BPF_RB_FORCE_WAKEUP
+				       : BPF_RB_NO_WAKEUP))
 		__sync_fetch_and_add(&lost, 1);
 	return 0;
 }

@@ -143,6 +143,7 @@ static int cpu_start(struct vs_collector *c)
 	p->skel->rodata->targ_tid = cfg->tid;
 	p->skel->rodata->unwind_mode = cfg->unwind;
 	p->skel->rodata->follow_children = cfg->children ? 1 : 0;
+	p->skel->rodata->wakeup_bytes = (cfg->ringbuf_size ? cfg->ringbuf_size : DEFAULT_RINGBUF) / 8;
 	rc = bpf_map__set_max_entries(p->skel->maps.samples,
 				      cfg->ringbuf_size ? cfg->ringbuf_size : DEFAULT_RINGBUF);
 	if (rc) {

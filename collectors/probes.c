@@ -318,8 +318,10 @@ static int attach_all(struct vs_collector *c, struct probes *p)
 		}
 		link = attach_one(p, pid, i, path);
 		if (!link) {
-			pr_warn("profile line %d: cannot attach %s in %s: %s", pp->line, pp->name,
-				path, strerror(errno));
+			/* A profile may name probes a given build lacks. */
+			vs_log(errno == ENOENT ? VS_LOG_INFO : VS_LOG_WARN,
+			       "profile line %d: cannot attach %s in %s: %s", pp->line, pp->name,
+			       path, strerror(errno));
 			continue;
 		}
 		p->links[p->nr_links++] = link;
@@ -373,6 +375,7 @@ static int probes_start(struct vs_collector *c)
 		return -ENOMEM;
 	}
 	p->skel->rodata->targ_tgid = (uint32_t)c->session->target.pid;
+	p->skel->rodata->wakeup_bytes = (cfg->ringbuf_size ? cfg->ringbuf_size : DEFAULT_RINGBUF) / 8;
 	rc = bpf_map__set_max_entries(p->skel->maps.records,
 				      cfg->ringbuf_size ? cfg->ringbuf_size : DEFAULT_RINGBUF);
 	if (!rc)

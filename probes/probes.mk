@@ -83,3 +83,11 @@ $(OUTPUT)/refclient: $(REF_CLIENT_OBJS)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(REF_LDLIBS)
 
 -include $(REF_DAEMON_OBJS:.o=.d) $(REF_FALLBACK_OBJS:.o=.d) $(REF_CLIENT_OBJS:.o=.d)
+
+# The probe-site cost benchmark (bench/probe_cost.c), on the same header.
+$(OUTPUT)/bench/probe-cost: bench/probe_cost.c $(PROBES_H) $(PROBES_SEM_O)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g $(REF_CFLAGS) $< $(PROBES_SEM_O) -o $@ -Wl,--export-dynamic-symbol=vs_bench_site
+
+probes: $(OUTPUT)/bench/probe-cost
