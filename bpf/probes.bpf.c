@@ -42,12 +42,17 @@ struct {
 } scratch SEC(".maps");
 
 /* A copy of the hit's registers: the context itself may only be read at
- * constant offsets, and fetches pick registers by number. */
+ * constant offsets, and fetches pick registers by number. Boxed, because a
+ * bare struct pt_regs argument would be taken for the context. */
+struct regs_box {
+	struct pt_regs r;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct pt_regs);
+	__type(value, struct regs_box);
 } regs_copy SEC(".maps");
 
 struct {
@@ -105,15 +110,17 @@ static __always_inline __u64 read_reg(const struct pt_regs *regs, __s64 r)
 	return 0;
 }
 
-/* Runs one fetch program; 0 with the value in *out, or -1. Kept out of
- * line so the verifier checks it once, not once per field. */
-static __noinline int run_fetch(struct pt_regs *ctx, const struct pt_regs *regs, int usdt,
-				const struct vs_fetch *f, __u64 *out)
+/* Runs one fetch program; 0 with the value in *out, or -1. A global
+ * function, so that the verifier checks it once rather than at every call. */
+__noinline int run_fetch(struct pt_regs *ctx, const struct regs_box *box, int usdt,
+			 const struct vs_fetch *f, __u64 *out)
 {
+	const struct pt_regs *regs;
 	__u64 v = 0;
 
-	if (!f || !out || !regs)
+	if (!f || !out || !box)
 		return -1;
+	regs = &box->r;
 	for (int i = 0; i < VS_PROBE_OPS; i++) {
 		const struct vs_fetch_op *op = &f->ops[i];
 		__u32 v32;
@@ -161,7 +168,7 @@ static __noinline int run_fetch(struct pt_regs *ctx, const struct pt_regs *regs,
 	return 0;
 }
 
-static __always_inline void fetch_fields(struct pt_regs *ctx, const struct pt_regs *regs,
+static __always_inline void fetch_fields(struct pt_regs *ctx, const struct regs_box *regs,
 					 int usdt, const struct vs_probe_spec *spec,
 					 struct vs_probe_fields *f)
 {
@@ -193,7 +200,7 @@ static __always_inline int handle(struct pt_regs *ctx, int usdt, __u32 idx)
 	const struct vs_probe_spec *spec;
 	struct vs_probe_fields *kept;
 	struct vs_probe_record *r;
-	struct pt_regs *regs;
+	struct regs_box *regs;
 
 	if (tgid != targ_tgid) {
 		/* Only probes attached to every process get here: child-side
@@ -207,7 +214,7 @@ static __always_inline int handle(struct pt_regs *ctx, int usdt, __u32 idx)
 	spec = bpf_map_lookup_elem(&specs, &idx);
 	r = bpf_map_lookup_elem(&scratch, &zero);
 	regs = bpf_map_lookup_elem(&regs_copy, &zero);
-	if (!spec || !r || !regs || bpf_probe_read_kernel(regs, sizeof(*regs), ctx))
+	if (!spec || !r || !regs || bpf_probe_read_kernel(&regs->r, sizeof(regs->r), ctx))
 		return 0;
 	r->ts_ns = bpf_ktime_get_ns();
 	r->pid = tgid;
@@ -231,7 +238,7 @@ static __always_inline int handle(struct pt_regs *ctx, int usdt, __u32 idx)
 	}
 	size = VS_PROBE_RECORD_HDR_SIZE;
 	if (spec->flags & VS_PF_STACK) {
-		vs_snapshot_user(&r->snap, regs);
+		vs_snapshot_user(&r->snap, &regs->r);
 		size = VS_PROBE_RECORD_SNAP_HDR_SIZE + r->snap.len;
 		if (size > sizeof(*r))
 			size = sizeof(*r);
