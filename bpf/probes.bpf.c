@@ -41,6 +41,51 @@ struct {
 	__type(value, struct vs_probe_record);
 } scratch SEC(".maps");
 
+const volatile __u64 lock_min_ns = 10000000; /* waits and holds sent as records */
+
+struct lock_request {
+	__u64 addr;
+	__u64 ts;
+	__u32 holder;      /* who held the lock when it was asked for */
+	__u32 pad;
+	__u64 holder_wait; /* the lock that holder was waiting for then */
+};
+
+struct lock_held {
+	__u32 tid;
+	__u32 pad;
+	__u64 ts;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct lock_request);
+} lock_requests SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* lock address */
+	__type(value, struct lock_held);
+} lock_holders SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct vs_lock_stats);
+} lock_stats SEC(".maps");
+
+/* A new lock's entry is built here: it is too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vs_lock_stats);
+} lock_stats_new SEC(".maps");
+
 /* A copy of the hit's registers: the context itself may only be read at
  * constant offsets, and fetches pick registers by number. Boxed, because a
  * bare struct pt_regs argument would be taken for the context. */
@@ -168,6 +213,26 @@ __noinline int run_fetch(struct pt_regs *ctx, const struct regs_box *box, int us
 	return 0;
 }
 
+/* Blanks strings the spec's checks do not vouch for (see probes.h). */
+static __always_inline void check_fields(const struct vs_probe_spec *spec, struct vs_probe_fields *f)
+{
+	if (spec->check_mask && (f->nums[VS_PN_AUX] & spec->check_mask) != spec->check_value) {
+		f->strs[VS_PS_KIND][0] = '\0';
+		f->strs[VS_PS_OBJECT][0] = '\0';
+		return;
+	}
+	if (!spec->object_if_kind[0])
+		return;
+	for (int i = 0; i < sizeof(spec->object_if_kind); i++) {
+		if (spec->object_if_kind[i] != f->strs[VS_PS_KIND][i]) {
+			f->strs[VS_PS_OBJECT][0] = '\0';
+			return;
+		}
+		if (!spec->object_if_kind[i])
+			return;
+	}
+}
+
 static __always_inline void fetch_fields(struct pt_regs *ctx, const struct regs_box *regs,
 					 int usdt, const struct vs_probe_spec *spec,
 					 struct vs_probe_fields *f)
@@ -191,11 +256,193 @@ static __always_inline void fetch_fields(struct pt_regs *ctx, const struct regs_
 			f->strs[i][0] = '\0';
 		}
 	}
+	check_fields(spec, f);
+}
+
+static __always_inline __u32 log2_bucket(__u64 v)
+{
+	__u32 b = 0;
+
+	for (int i = 0; i < VS_LOCK_HIST - 1 && v > 1; i++) {
+		v >>= 1;
+		b++;
+	}
+	return b;
+}
+
+static __always_inline void update_max(__u64 *max, __u64 v)
+{
+	if (v > *max)
+		*max = v; /* racy between CPUs, and only ever low by one update */
+}
+
+static __always_inline void send(struct vs_probe_record *r, __u64 size)
+{
+	if (bpf_ringbuf_output(&records, r, size,
+			       bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+				       ? BPF_RB_FORCE_WAKEUP
+				       : BPF_RB_NO_WAKEUP))
+		__sync_fetch_and_add(&lost, 1);
+}
+
+/* The first time a lock is asked for, its names are fetched once. */
+static __always_inline struct vs_lock_stats *lock_stats_of(struct pt_regs *ctx,
+							   const struct regs_box *regs, int usdt,
+							   const struct vs_probe_spec *spec,
+							   __u64 addr, struct vs_probe_record *r)
+{
+	struct vs_lock_stats *st = bpf_map_lookup_elem(&lock_stats, &addr), *fresh;
+	__u32 zero = 0;
+
+	if (st)
+		return st;
+	fresh = bpf_map_lookup_elem(&lock_stats_new, &zero);
+	if (!fresh)
+		return 0;
+	/* The record scratch is free at this point: fetch into it. */
+	__builtin_memset(&r->f, 0, sizeof(r->f));
+	fetch_fields(ctx, regs, usdt, spec, &r->f);
+	__builtin_memset(fresh, 0, sizeof(*fresh));
+	__builtin_memcpy(fresh->kind, r->f.strs[VS_PS_KIND], sizeof(fresh->kind));
+	__builtin_memcpy(fresh->object, r->f.strs[VS_PS_OBJECT], sizeof(fresh->object));
+	fresh->kind[sizeof(fresh->kind) - 1] = '\0';
+	fresh->object[sizeof(fresh->object) - 1] = '\0';
+	bpf_map_update_elem(&lock_stats, &addr, fresh, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&lock_stats, &addr);
+}
+
+static __always_inline __u64 fetch_addr(struct pt_regs *ctx, const struct regs_box *regs, int usdt,
+					const struct vs_probe_spec *spec, int *ok)
+{
+	__u64 v = 0;
+
+	*ok = (spec->nums_mask & 1) && !run_fetch(ctx, regs, usdt, &spec->nums[VS_PN_ADDR], &v);
+	return v;
+}
+
+static __always_inline void lock_request(struct pt_regs *ctx, const struct regs_box *regs, int usdt,
+					 const struct vs_probe_spec *spec, __u32 tid,
+					 struct vs_probe_record *r)
+{
+	struct lock_request req = {};
+	struct lock_request *hreq;
+	struct lock_held *h;
+	int ok;
+
+	req.addr = fetch_addr(ctx, regs, usdt, spec, &ok);
+	if (!ok)
+		return;
+	req.ts = bpf_ktime_get_ns();
+	h = bpf_map_lookup_elem(&lock_holders, &req.addr);
+	if (h && h->tid != tid) {
+		req.holder = h->tid;
+		hreq = bpf_map_lookup_elem(&lock_requests, &req.holder);
+		if (hreq)
+			req.holder_wait = hreq->addr;
+	}
+	lock_stats_of(ctx, regs, usdt, spec, req.addr, r);
+	bpf_map_update_elem(&lock_requests, &tid, &req, BPF_ANY);
+}
+
+static __always_inline void fill_lock_record(struct vs_probe_record *r, __u64 addr, __u64 start,
+					     __u64 dur, const struct vs_lock_stats *st)
+{
+	__builtin_memset(&r->f, 0, sizeof(r->f));
+	r->f.nums[VS_PN_ADDR] = addr;
+	r->f.nums[VS_PN_VALUE] = dur;
+	r->f.nums[VS_PN_TIMEOUT] = start;
+	if (st) {
+		__builtin_memcpy(r->f.strs[VS_PS_KIND], st->kind, sizeof(st->kind));
+		__builtin_memcpy(r->f.strs[VS_PS_OBJECT], st->object, sizeof(st->object));
+	}
+}
+
+static __always_inline __u64 with_stack(struct vs_probe_record *r, const struct vs_probe_spec *spec,
+					const struct regs_box *regs)
+{
+	__u64 size = VS_PROBE_RECORD_HDR_SIZE;
+
+	if (spec->flags & VS_PF_STACK) {
+		vs_snapshot_user(&r->snap, &regs->r);
+		size = VS_PROBE_RECORD_SNAP_HDR_SIZE + r->snap.len;
+		if (size > sizeof(*r))
+			size = sizeof(*r);
+	}
+	return size;
+}
+
+static __always_inline void lock_acquired(struct pt_regs *ctx, const struct regs_box *regs,
+					  int usdt, const struct vs_probe_spec *spec, __u32 tid,
+					  struct vs_probe_record *r)
+{
+	struct lock_request *req = bpf_map_lookup_elem(&lock_requests, &tid);
+	struct lock_held held = { .tid = tid };
+	struct vs_lock_stats *st;
+	__u64 now = bpf_ktime_get_ns(), addr, wait;
+	int ok;
+
+	addr = fetch_addr(ctx, regs, usdt, spec, &ok);
+	if (!req || (ok && req->addr != addr))
+		return;
+	addr = req->addr;
+	wait = now - req->ts;
+	held.ts = now;
+	bpf_map_update_elem(&lock_holders, &addr, &held, BPF_ANY);
+	st = bpf_map_lookup_elem(&lock_stats, &addr);
+	if (st) {
+		__sync_fetch_and_add(&st->acquisitions, 1);
+		if (req->holder)
+			__sync_fetch_and_add(&st->contended, 1);
+		__sync_fetch_and_add(&st->wait_ns, wait);
+		update_max(&st->wait_max_ns, wait);
+		__u32 b = log2_bucket(wait);
+		if (b < VS_LOCK_HIST)
+			__sync_fetch_and_add(&st->wait_hist[b], 1);
+	}
+	if (wait >= lock_min_ns) {
+		fill_lock_record(r, addr, req->ts, wait, st);
+		r->f.nums[VS_PN_ID] = req->holder;
+		r->f.nums[VS_PN_AUX] = req->holder_wait;
+		send(r, with_stack(r, spec, regs));
+	}
+	bpf_map_delete_elem(&lock_requests, &tid);
+}
+
+static __always_inline void lock_release(struct pt_regs *ctx, const struct regs_box *regs, int usdt,
+					 const struct vs_probe_spec *spec, struct vs_probe_record *r)
+{
+	struct vs_lock_stats *st;
+	struct lock_held *h;
+	__u64 now = bpf_ktime_get_ns(), addr, hold, start;
+	int ok;
+
+	addr = fetch_addr(ctx, regs, usdt, spec, &ok);
+	if (!ok)
+		return;
+	h = bpf_map_lookup_elem(&lock_holders, &addr);
+	if (!h)
+		return;
+	start = h->ts;
+	hold = now - start;
+	bpf_map_delete_elem(&lock_holders, &addr);
+	st = bpf_map_lookup_elem(&lock_stats, &addr);
+	if (st) {
+		__sync_fetch_and_add(&st->holds, 1);
+		__sync_fetch_and_add(&st->hold_ns, hold);
+		update_max(&st->hold_max_ns, hold);
+		__u32 b = log2_bucket(hold);
+		if (b < VS_LOCK_HIST)
+			__sync_fetch_and_add(&st->hold_hist[b], 1);
+	}
+	if (hold >= lock_min_ns) {
+		fill_lock_record(r, addr, start, hold, st);
+		send(r, with_stack(r, spec, regs));
+	}
 }
 
 static __always_inline int handle(struct pt_regs *ctx, int usdt, __u32 idx)
 {
-	__u64 id = bpf_get_current_pid_tgid(), key, size;
+	__u64 id = bpf_get_current_pid_tgid(), key;
 	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0, ppid = 0;
 	const struct vs_probe_spec *spec;
 	struct vs_probe_fields *kept;
@@ -222,6 +469,17 @@ static __always_inline int handle(struct pt_regs *ctx, int usdt, __u32 idx)
 	r->probe = idx;
 	r->ppid = ppid;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	switch (spec->kind) {
+	case VS_PK_LOCK_REQUEST:
+		lock_request(ctx, regs, usdt, spec, tid, r);
+		return 0;
+	case VS_PK_LOCK_ACQUIRED:
+		lock_acquired(ctx, regs, usdt, spec, tid, r);
+		return 0;
+	case VS_PK_LOCK_RELEASE:
+		lock_release(ctx, regs, usdt, spec, r);
+		return 0;
+	}
 	__builtin_memset(&r->f, 0, sizeof(r->f));
 	if (spec->flags & VS_PF_RETURN) {
 		key = (__u64)tid << 32 | spec->entry_probe;
@@ -236,18 +494,7 @@ static __always_inline int handle(struct pt_regs *ctx, int usdt, __u32 idx)
 		key = (__u64)tid << 32 | idx;
 		bpf_map_update_elem(&stash, &key, &r->f, BPF_ANY);
 	}
-	size = VS_PROBE_RECORD_HDR_SIZE;
-	if (spec->flags & VS_PF_STACK) {
-		vs_snapshot_user(&r->snap, &regs->r);
-		size = VS_PROBE_RECORD_SNAP_HDR_SIZE + r->snap.len;
-		if (size > sizeof(*r))
-			size = sizeof(*r);
-	}
-	if (bpf_ringbuf_output(&records, r, size,
-			       bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-				       ? BPF_RB_FORCE_WAKEUP
-				       : BPF_RB_NO_WAKEUP))
-		__sync_fetch_and_add(&lost, 1);
+	send(r, with_stack(r, spec, regs));
 	return 0;
 }
 

@@ -83,8 +83,38 @@ struct vs_probe_spec {
 	__u32 entry_probe; /* for VS_PF_RETURN: the entry probe's index */
 	__u32 nums_mask;   /* bit i: nums[i] is fetched */
 	__u32 strs_mask;   /* bit i: strs[i] is fetched */
+	/* The fetched strings are only trusted when (nums[AUX] & check_mask)
+	 * == check_value (e.g. a class magic number); else they are blanked. */
+	__u32 check_mask;
+	__u32 check_value;
+	/* When set, strs[OBJECT] is kept only if strs[KIND] is this name. */
+	char object_if_kind[16];
 	struct vs_fetch nums[VS_PROBE_NUMS];
 	struct vs_fetch strs[VS_PROBE_STRS];
+};
+
+/* Lock probes are paired and counted in BPF, per lock, so that the hot
+ * path of an uncontended lock sends nothing: only waits and holds of at
+ * least the session's threshold become records. Such a record carries, for
+ * lock.acquired (a wait) and lock.release (a hold):
+ *   nums[ADDR] the lock, nums[VALUE] the duration, nums[TIMEOUT] its start,
+ *   nums[ID] the holder when the wait began (waits), nums[AUX] the lock that
+ *   holder was itself waiting for then (0: none), strs[KIND], strs[OBJECT]
+ *   the lock's names as fetched when it was first seen. */
+#define VS_LOCK_HIST 40 /* log2 buckets of ns: up to 2^40 ns, about 18 min */
+
+struct vs_lock_stats {
+	__u64 acquisitions;
+	__u64 contended;   /* acquisitions that found the lock held */
+	__u64 wait_ns;
+	__u64 wait_max_ns;
+	__u64 hold_ns;
+	__u64 hold_max_ns;
+	__u64 holds;       /* releases seen (holds measured) */
+	__u32 wait_hist[VS_LOCK_HIST];
+	__u32 hold_hist[VS_LOCK_HIST];
+	char kind[32];
+	char object[32];
 };
 
 /* The fetched fields of a hit; also what an entry probe keeps for its

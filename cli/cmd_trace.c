@@ -17,7 +17,7 @@
 
 static const char usage[] =
 	"Usage: virtscope trace (-p PID | --daemon NAME) [-d SECONDS] [--profile NAME|FILE]\n"
-	"                       [--stacks] [-o FILE]\n"
+	"                       [--lock-min MS] [--stacks] [-o FILE]\n"
 	"\n"
 	"Prints each event of the daemon's profile as it happens: lock waits and holds,\n"
 	"operations, D-Bus calls, forks and execs, loop iterations, keepalives.\n"
@@ -27,6 +27,8 @@ static const char usage[] =
 	"  -d, --duration SECS    stop after SECS (default: at Ctrl-C or SIGTERM)\n"
 	"      --profile NAME     the daemon profile, built-in or a file (default: the\n"
 	"                         one matching the process; USDT first)\n"
+	"      --lock-min MS      lock waits and holds shorter than this are only counted\n"
+	"                         (default 1; 0 prints every one)\n"
 	"      --stacks           print the user stack under events that carry one\n"
 	"  -o, --output FILE      write to FILE (created 0600) instead of stdout\n"
 	"  -h, --help             show this help\n";
@@ -37,6 +39,7 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "profile", required_argument, NULL, 'P' },
 	{ "stacks", no_argument, NULL, 'S' },
+	{ "lock-min", required_argument, NULL, 'L' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -48,6 +51,7 @@ struct trace_args {
 	uint64_t duration_ns;
 	const char *profile;
 	int stacks;
+	uint64_t lock_min_ns;
 	const char *output;
 	int help;
 };
@@ -66,6 +70,7 @@ static int parse_args(int argc, char **argv, struct trace_args *a, char *err, si
 	int opt;
 
 	memset(a, 0, sizeof(*a));
+	a->lock_min_ns = VS_NSEC_PER_MSEC;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":p:d:o:h", long_opts, NULL)) != -1) {
@@ -86,6 +91,14 @@ static int parse_args(int argc, char **argv, struct trace_args *a, char *err, si
 			break;
 		case 'P': a->profile = optarg; break;
 		case 'S': a->stacks = 1; break;
+		case 'L':
+			if (vs_parse_seconds(optarg, 0, 3600 * 1000ULL * VS_NSEC_PER_SEC, &a->lock_min_ns)) {
+				snprintf(err, errlen, "invalid --lock-min '%s': expected milliseconds", optarg);
+				return VS_EXIT_USAGE;
+			}
+			/* parsed as seconds: the option is in milliseconds */
+			a->lock_min_ns = a->lock_min_ns / 1000 ? a->lock_min_ns / 1000 : 1;
+			break;
 		case 'o': a->output = optarg; break;
 		case 'h': a->help = 1; return 0;
 		case ':':
@@ -238,7 +251,7 @@ static void on_event(struct vs_consumer *self, const struct vs_event *ev)
 
 static int run(const struct trace_args *a, struct vs_target *target, FILE *out)
 {
-	struct vs_config cfg = { .profile = a->profile };
+	struct vs_config cfg = { .profile = a->profile, .lock_min_ns = a->lock_min_ns };
 	struct printer pr = { .consumer.event = on_event, .out = out, .stacks = a->stacks };
 	const struct vs_profile *profile;
 	struct vs_session s;

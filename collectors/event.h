@@ -90,6 +90,8 @@ struct vs_event {
 			enum vs_lock_phase phase;
 			uint64_t addr;
 			uint32_t holder_tid; /* for a wait: who held it, 0 if unknown */
+			uint64_t holder_waits; /* for a wait: the lock its holder was
+						  itself waiting for then, 0 if none */
 			const char *kind;    /* "virDomainObj", or NULL */
 			const char *object;  /* "vm1", or NULL */
 		} lock;

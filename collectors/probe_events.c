@@ -1,6 +1,4 @@
-/* Pairing state, all keyed in hash tables:
- *   thread -> the lock it asked for (and who held it then)
- *   lock   -> its holder, since when, and the holder's stack then
+/* Pairing state, all keyed in hash tables (locks are paired in BPF):
  *   thread -> its open spans (a small stack per thread: spans nest)
  *   thread -> the fork it is making
  * Strings from records are copied into this state, because an event's
@@ -16,22 +14,6 @@
 #include "session.h"
 
 #define MAX_OPEN_SPANS 8
-
-struct lock_request {
-	uint32_t tid; /* key */
-	uint64_t addr;
-	uint64_t ts;
-	uint32_t holder_tid;
-};
-
-struct lock_holder {
-	uint64_t addr; /* key */
-	uint32_t tid;
-	uint64_t ts;
-	vs_stack_id stack;
-	char kind[VS_PROBE_STR_LEN];
-	char object[VS_PROBE_STR_LEN];
-};
 
 struct open_span {
 	enum vs_span_kind kind;
@@ -55,8 +37,6 @@ struct thread_state {
 struct vs_probe_events {
 	struct vs_collector *c;
 	const struct vs_profile *profile;
-	struct vs_htab *requests; /* tid -> struct lock_request */
-	struct vs_htab *holders;  /* lock address -> struct lock_holder */
 	struct vs_htab *threads;  /* tid -> struct thread_state */
 };
 
@@ -68,10 +48,8 @@ struct vs_probe_events *vs_probe_events_new(struct vs_collector *c, const struct
 		return NULL;
 	pe->c = c;
 	pe->profile = p;
-	pe->requests = vs_htab_new();
-	pe->holders = vs_htab_new();
 	pe->threads = vs_htab_new();
-	if (!pe->requests || !pe->holders || !pe->threads) {
+	if (!pe->threads) {
 		vs_probe_events_free(pe);
 		return NULL;
 	}
@@ -82,8 +60,6 @@ void vs_probe_events_free(struct vs_probe_events *pe)
 {
 	if (!pe)
 		return;
-	vs_htab_free(pe->requests, free);
-	vs_htab_free(pe->holders, free);
 	vs_htab_free(pe->threads, free);
 	free(pe);
 }
@@ -145,71 +121,29 @@ static vs_stack_id stack_of(struct vs_probe_events *pe, const struct vs_probe_re
 	return vs_collector_stack(pe->c, r->pid, NULL, 0, &r->snap, NULL, 0);
 }
 
-/* ---- locks ---- */
+/* ---- locks ----
+ * Locks are paired in BPF (bpf/probes.h); what arrives is a wait (on the
+ * lock.acquired probe) or a hold (on lock.release) past the threshold. */
 
-static void lock_request(struct vs_probe_events *pe, const struct vs_probe_record *r)
+static void lock_record(struct vs_probe_events *pe, const struct vs_probe_record *r, size_t size,
+			enum vs_lock_phase phase)
 {
-	uint64_t addr = r->f.nums[VS_PN_ADDR];
-	struct lock_holder *h = vs_htab_get(pe->holders, &addr, sizeof(addr));
-	struct lock_request *req = entry(pe->requests, &r->tid, sizeof(r->tid),
-					 sizeof(struct lock_request), 0);
-
-	if (!req)
-		return;
-	req->addr = addr;
-	req->ts = r->ts_ns;
-	req->holder_tid = h ? h->tid : 0;
-}
-
-static void lock_acquired(struct vs_probe_events *pe, const struct vs_probe_record *r, size_t size)
-{
-	uint64_t addr = r->f.nums[VS_PN_ADDR];
-	struct lock_request *req = vs_htab_get(pe->requests, &r->tid, sizeof(r->tid));
-	struct lock_holder *h = entry(pe->holders, &addr, sizeof(addr), sizeof(struct lock_holder),
-				      0);
 	struct vs_event ev;
 
-	if (!h)
-		return;
-	h->tid = r->tid;
-	h->ts = r->ts_ns;
-	h->stack = stack_of(pe, r, size);
-	memcpy(h->kind, r->f.strs[VS_PS_KIND], sizeof(h->kind));
-	memcpy(h->object, r->f.strs[VS_PS_OBJECT], sizeof(h->object));
-	if (!req || req->addr != addr || !req->ts)
-		return;
 	base_event(&ev, VS_EV_LOCK, r);
-	ev.ts_ns = req->ts;
-	ev.dur_ns = r->ts_ns - req->ts;
-	ev.lock.phase = VS_LOCK_WAIT;
-	ev.lock.addr = addr;
-	ev.lock.holder_tid = req->holder_tid;
-	ev.lock.kind = str_or_null(h->kind);
-	ev.lock.object = str_or_null(h->object);
-	req->ts = 0;
-	vs_collector_emit(pe->c, &ev);
-}
-
-static void lock_release(struct vs_probe_events *pe, const struct vs_probe_record *r)
-{
-	uint64_t addr = r->f.nums[VS_PN_ADDR];
-	struct lock_holder *h = vs_htab_get(pe->holders, &addr, sizeof(addr));
-	struct vs_event ev;
-
-	if (!h || !h->ts)
-		return;
-	base_event(&ev, VS_EV_LOCK, r);
-	ev.tid = h->tid;
-	ev.ts_ns = h->ts;
-	ev.dur_ns = r->ts_ns - h->ts;
-	ev.stack = h->stack;
-	ev.lock.phase = VS_LOCK_HOLD;
-	ev.lock.addr = addr;
-	ev.lock.holder_tid = h->tid;
-	ev.lock.kind = str_or_null(h->kind);
-	ev.lock.object = str_or_null(h->object);
-	h->ts = 0;
-	h->tid = 0;
+	ev.ts_ns = r->f.nums[VS_PN_TIMEOUT];
+	ev.dur_ns = r->f.nums[VS_PN_VALUE];
+	ev.stack = stack_of(pe, r, size);
+	ev.lock.phase = phase;
+	ev.lock.addr = r->f.nums[VS_PN_ADDR];
+	ev.lock.kind = str_or_null(r->f.strs[VS_PS_KIND]);
+	ev.lock.object = str_or_null(r->f.strs[VS_PS_OBJECT]);
+	if (phase == VS_LOCK_WAIT) {
+		ev.lock.holder_tid = (uint32_t)r->f.nums[VS_PN_ID];
+		ev.lock.holder_waits = r->f.nums[VS_PN_AUX];
+	} else {
+		ev.lock.holder_tid = r->tid;
+	}
 	vs_collector_emit(pe->c, &ev);
 }
 
@@ -392,9 +326,8 @@ void vs_probe_events_handle(struct vs_probe_events *pe, const struct vs_probe_re
 		return;
 	spec = &pe->profile->probes[r->probe].spec;
 	switch (spec->kind) {
-	case VS_PK_LOCK_REQUEST: lock_request(pe, r); break;
-	case VS_PK_LOCK_ACQUIRED: lock_acquired(pe, r, size); break;
-	case VS_PK_LOCK_RELEASE: lock_release(pe, r); break;
+	case VS_PK_LOCK_ACQUIRED: lock_record(pe, r, size, VS_LOCK_WAIT); break;
+	case VS_PK_LOCK_RELEASE: lock_record(pe, r, size, VS_LOCK_HOLD); break;
 	case VS_PK_SPAN_BEGIN: span_begin(pe, r, (enum vs_span_kind)spec->span, size); break;
 	case VS_PK_SPAN_END: span_end(pe, r, (enum vs_span_kind)spec->span); break;
 	case VS_PK_FORK_BEGIN: fork_begin(pe, r, size); break;

@@ -33,6 +33,7 @@
 #include "usdt_notes.h"
 
 #define DEFAULT_RINGBUF (8u << 20)
+#define DEFAULT_LOCK_MIN_NS (10 * VS_NSEC_PER_MSEC)
 
 struct probes {
 	struct probes_bpf *skel;
@@ -334,6 +335,50 @@ static int attach_all(struct vs_collector *c, struct probes *p)
 	return 0;
 }
 
+static int uses_memory(const struct vs_fetch *f)
+{
+	for (int i = 0; i < VS_PROBE_OPS; i++)
+		if (f->ops[i].op >= VS_FOP_DEREF64)
+			return 1;
+	return 0;
+}
+
+/* Reading memory through a profile's offsets is only right on the build it
+ * was made for: on any other, every fetch that dereferences is dropped, and
+ * events keep their addresses and stacks but lose the names. */
+static void check_build_ids(struct vs_collector *c, struct probes *p)
+{
+	pid_t pid = c->session->target.pid;
+	char path[PATH_MAX], id[128];
+
+	for (size_t i = 0; i < p->profile.nr_build_ids; i++) {
+		const struct vs_profile_build_id *b = &p->profile.build_ids[i];
+		int rc = resolve_binary(pid, b->binary, path, sizeof(path));
+
+		if (!rc)
+			rc = vs_elf_build_id(path, id, sizeof(id));
+		if (rc || strcmp(id, b->hex)) {
+			pr_warn("%s here is not the build profile '%s' was made for (build-id %s, "
+				"expected %s): its objects are named by address only",
+				b->binary, p->profile.name, rc ? "unreadable" : id, b->hex);
+			goto strip;
+		}
+	}
+	return;
+strip:
+	for (size_t i = 0; i < p->profile.nr_probes; i++) {
+		struct vs_probe_spec *spec = &p->profile.probes[i].spec;
+
+		for (int f = 0; f < VS_PROBE_NUMS; f++)
+			if (uses_memory(&spec->nums[f]))
+				spec->nums_mask &= ~(1u << f);
+		for (int f = 0; f < VS_PROBE_STRS; f++)
+			if (uses_memory(&spec->strs[f]))
+				spec->strs_mask &= ~(1u << f);
+		spec->check_mask = 0;
+	}
+}
+
 static int fill_specs(struct probes *p)
 {
 	int fd = bpf_map__fd(p->skel->maps.specs);
@@ -367,6 +412,7 @@ static int probes_start(struct vs_collector *c)
 	rc = choose_profile(c, p);
 	if (rc)
 		return rc;
+	check_build_ids(c, p);
 	p->events = vs_probe_events_new(c, &p->profile);
 	p->skel = probes_bpf__open();
 	if (!p->events || !p->skel) {
@@ -376,6 +422,7 @@ static int probes_start(struct vs_collector *c)
 	}
 	p->skel->rodata->targ_tgid = (uint32_t)c->session->target.pid;
 	p->skel->rodata->wakeup_bytes = (cfg->ringbuf_size ? cfg->ringbuf_size : DEFAULT_RINGBUF) / 8;
+	p->skel->rodata->lock_min_ns = cfg->lock_min_ns ? cfg->lock_min_ns : DEFAULT_LOCK_MIN_NS;
 	rc = bpf_map__set_max_entries(p->skel->maps.records,
 				      cfg->ringbuf_size ? cfg->ringbuf_size : DEFAULT_RINGBUF);
 	if (!rc)
@@ -447,6 +494,26 @@ const struct vs_profile *vs_probes_profile(const struct vs_collector *c)
 	const struct probes *p = c->priv;
 
 	return p && p->have_profile ? &p->profile : NULL;
+}
+
+int vs_probes_lock_stats(const struct vs_collector *c,
+			 int (*fn)(uint64_t addr, const struct vs_lock_stats *st, void *arg), void *arg)
+{
+	const struct probes *p = c->priv;
+	struct vs_lock_stats st;
+	__u64 key, next;
+	int fd, rc = 0, first = 1;
+
+	if (!p || !p->skel)
+		return -ENODEV;
+	fd = bpf_map__fd(p->skel->maps.lock_stats);
+	while (!rc && !bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = 0;
+		key = next;
+		if (!bpf_map_lookup_elem(fd, &key, &st))
+			rc = fn(key, &st, arg);
+	}
+	return rc;
 }
 
 const struct vs_collector_ops vs_probes_collector = {

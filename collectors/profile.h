@@ -13,7 +13,10 @@
  *   match comm|exe NAME            pick this profile for such processes
  *   match usdt PROVIDER            ... or for those carrying this provider
  *   role THREADNAME[*] ROLE        thread roles ("*" matches a prefix)
- *   probe KIND at WHERE [stack] [children] FIELD=FETCH...
+ *   require build-id BINARY HEX    memory is read through offsets (fetches
+ *                                  with dereferences) only on this build
+ *   probe KIND at WHERE [stack] [children] [check=MASK:VALUE]
+ *         [object-if-kind=NAME] FIELD=FETCH...
  *
  * KIND is lock.request, lock.acquired, lock.release, span.begin:TYPE,
  * span.end:TYPE (TYPE: rpc, dbus, caps, qmp, op), fork.begin, fork.end,
@@ -28,7 +31,9 @@
  * kind, detail (strings: the fetch gives the string's address).
  * FETCH is $argN, $retval, %REG, a number, FETCH+N, FETCH-N, or +N(FETCH)
  * (the 8 bytes at FETCH+N; ":u32" or ":u8" after the parenthesis reads
- * fewer), as in the kernel's uprobe_events. */
+ * fewer), as in the kernel's uprobe_events. check= trusts the strings only
+ * when (aux & MASK) == VALUE; object-if-kind= keeps object only for that
+ * kind (see bpf/probes.h). */
 #ifndef VS_PROFILE_H
 #define VS_PROFILE_H
 
@@ -68,6 +73,13 @@ struct vs_profile_role {
 	char role[32];
 };
 
+#define VS_PROFILE_MAX_BUILD_IDS 4
+
+struct vs_profile_build_id {
+	char binary[64];
+	char hex[64];
+};
+
 struct vs_profile {
 	char name[VS_PROFILE_NAME_LEN];
 	char describe[160];
@@ -77,6 +89,8 @@ struct vs_profile {
 	size_t nr_roles;
 	struct vs_profile_probe *probes;
 	size_t nr_probes;
+	struct vs_profile_build_id build_ids[VS_PROFILE_MAX_BUILD_IDS];
+	size_t nr_build_ids;
 };
 
 /* Parses profile text. 0, or -EINVAL with "LINE: reason" in err. The

@@ -362,6 +362,18 @@ static int parse_probe(struct vs_profile *p, struct line *l, char *err, size_t e
 			pp->spec.flags |= VS_PF_STACK;
 		else if (!strcmp(l->tok[i], "children"))
 			pp->children = 1;
+		else if (!strncmp(l->tok[i], "check=", 6)) {
+			unsigned int mask, value;
+
+			if (sscanf(l->tok[i] + 6, "%i:%i", &mask, &value) != 2)
+				return fail(err, errlen, l->number, "expected check=MASK:VALUE");
+			pp->spec.check_mask = mask;
+			pp->spec.check_value = value;
+		} else if (!strncmp(l->tok[i], "object-if-kind=", 15)) {
+			if (strlen(l->tok[i] + 15) >= sizeof(pp->spec.object_if_kind))
+				return fail(err, errlen, l->number, "object-if-kind name too long");
+			memcpy(pp->spec.object_if_kind, l->tok[i] + 15, strlen(l->tok[i] + 15));
+		}
 		else if (parse_field(l->tok[i], &pp->spec))
 			return fail(err, errlen, l->number, "bad field '%s'", l->tok[i]);
 	}
@@ -418,6 +430,16 @@ static int parse_line(struct vs_profile *p, struct line *l, char *err, size_t er
 	}
 	if (!strcmp(kw, "match"))
 		return parse_match(p, l, err, errlen);
+	if (!strcmp(kw, "require") && l->n == 4 && !strcmp(l->tok[1], "build-id")) {
+		if (p->nr_build_ids == VS_PROFILE_MAX_BUILD_IDS)
+			return fail(err, errlen, l->number, "too many build-ids");
+		snprintf(p->build_ids[p->nr_build_ids].binary,
+			 sizeof(p->build_ids[0].binary), "%s", l->tok[2]);
+		snprintf(p->build_ids[p->nr_build_ids].hex, sizeof(p->build_ids[0].hex), "%s",
+			 l->tok[3]);
+		p->nr_build_ids++;
+		return 0;
+	}
 	if (!strcmp(kw, "role"))
 		return parse_role(p, l, err, errlen);
 	if (!strcmp(kw, "probe"))

@@ -39,6 +39,8 @@ struct vs_config {
 	int children;          /* also observe the target's direct children */
 	uint32_t ringbuf_size; /* bytes per ring buffer, a power of two */
 	const char *profile;   /* the daemon profile: built-in name or file; NULL: find one */
+	uint64_t lock_min_ns;  /* lock waits and holds reported one by one from this long
+				  (0: 10 ms); shorter ones are only counted */
 };
 
 #define VS_SESSION_MAX_COLLECTORS 16

@@ -1,0 +1,32 @@
+# libvirtd 9.0 as Debian 12 ships it (9.0.0-4+deb12u2), stripped and without
+# USDT for locks: uprobes on libvirt.so.0's exported functions. Offsets are
+# from ../shared/notes/libvirt-9.0.md and only read on the builds below.
+profile libvirtd
+describe "libvirtd 9.0 (Debian 9.0.0-4+deb12u2)"
+match exe libvirtd
+require build-id libvirt.so.0 ed70d3d961c73950e65dd965330d6dcba75e62a4
+
+role libvirtd main-loop
+role rpc-libvirtd worker
+role prio-rpc-libvir priority-worker
+role rpc-admin admin-worker
+role vm-* vm-event
+role qemu-event qemu-event
+role qmp-* caps-probe
+role init-* domain-init
+role cmd-async-io command-io
+role gdbus glib-dbus
+role gmain glib-main
+
+# Every virMutex: object locks (virObjectLock) and lock guards alike. A
+# virObjectLockable keeps its mutex at +0x18; its class (virClass *) is at
+# -16 from the object, with the magic 0xCAFExxxx at +16 and the class name at
+# +24; a virDomainObj's definition is at +0x88, with the domain name at +0x30.
+# Mutexes that are no object's fail the magic check and stay unnamed.
+probe lock.request at uprobe:libvirt.so.0:virMutexLock check=0xffff0000:0xcafe0000 object-if-kind=virDomainObj addr=$arg1 aux=+16(+-16($arg1-0x18)):u32 kind=+24(+-16($arg1-0x18)) object=+0x30(+0x88($arg1-0x18))
+probe lock.acquired at uretprobe:libvirt.so.0:virMutexLock stack
+probe lock.release at uprobe:libvirt.so.0:virMutexUnlock stack addr=$arg1
+
+# What each worker is doing: the generated RPC stubs name their job.
+probe thread.job at uprobe:libvirt.so.0:virThreadJobSet name=$arg1
+probe thread.job at uprobe:libvirt.so.0:virThreadJobClear
