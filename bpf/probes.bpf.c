@@ -344,6 +344,17 @@ static __always_inline void lock_request(struct pt_regs *ctx, const struct regs_
 	bpf_map_update_elem(&lock_requests, &tid, &req, BPF_ANY);
 }
 
+static __always_inline void lock_reacquire_later(struct pt_regs *ctx, const struct regs_box *regs,
+						 int usdt, const struct vs_probe_spec *spec, __u32 tid)
+{
+	struct lock_request req = {};
+	int ok;
+
+	req.addr = fetch_addr(ctx, regs, usdt, spec, &ok);
+	if (ok) /* ts 0: no wait to measure on return */
+		bpf_map_update_elem(&lock_requests, &tid, &req, BPF_ANY);
+}
+
 static __always_inline void fill_lock_record(struct vs_probe_record *r, __u64 addr, __u64 start,
 					     __u64 dur, const struct vs_lock_stats *st)
 {
@@ -385,9 +396,13 @@ static __always_inline void lock_acquired(struct pt_regs *ctx, const struct regs
 	if (!req || (ok && req->addr != addr))
 		return;
 	addr = req->addr;
-	wait = now - req->ts;
 	held.ts = now;
 	bpf_map_update_elem(&lock_holders, &addr, &held, BPF_ANY);
+	if (!req->ts) {
+		bpf_map_delete_elem(&lock_requests, &tid);
+		return;
+	}
+	wait = now - req->ts;
 	st = bpf_map_lookup_elem(&lock_stats, &addr);
 	if (st) {
 		__sync_fetch_and_add(&st->acquisitions, 1);
@@ -478,6 +493,14 @@ static __always_inline int handle(struct pt_regs *ctx, int usdt, __u32 idx)
 		return 0;
 	case VS_PK_LOCK_RELEASE:
 		lock_release(ctx, regs, usdt, spec, r);
+		return 0;
+	case VS_PK_LOCK_COND_WAIT:
+		/* pthread_cond_wait() gives the mutex up and takes it back
+		 * without the daemon's lock functions seeing it. The time in
+		 * between is a wait for the condition, not for the lock: the
+		 * return only makes the thread the holder again. */
+		lock_release(ctx, regs, usdt, spec, r);
+		lock_reacquire_later(ctx, regs, usdt, spec, tid);
 		return 0;
 	}
 	__builtin_memset(&r->f, 0, sizeof(r->f));

@@ -34,6 +34,8 @@ enum vs_probe_kind {
 	VS_PK_KEEPALIVE_RECV, /* addr (client), value (proc) */
 	VS_PK_KEEPALIVE_TIMEOUT, /* addr (client), value (count to death), aux (idle s) */
 	VS_PK_THREAD_JOB,     /* name: what this thread now works on ("" when done) */
+	VS_PK_LOCK_COND_WAIT, /* addr: a condition wait that releases the lock and asks
+				 for it again (its return probe is lock.acquired) */
 	VS_PK_MAX,
 };
 

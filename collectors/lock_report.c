@@ -14,7 +14,7 @@
 #include "../lib/htab.h"
 #include "../lib/util.h"
 
-#define JOB_HISTORY 16
+#define JOB_HISTORY 256 /* a busy worker runs many short jobs while another waits */
 #define MAX_KEPT 65536 /* long waits and holds kept: beyond, counted only */
 
 struct job_entry {

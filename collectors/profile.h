@@ -18,7 +18,8 @@
  *   probe KIND at WHERE [stack] [children] [check=MASK:VALUE]
  *         [object-if-kind=NAME] FIELD=FETCH...
  *
- * KIND is lock.request, lock.acquired, lock.release, span.begin:TYPE,
+ * KIND is lock.request, lock.acquired, lock.release, lock.cond-wait (a wait
+ * that gives the lock up and asks for it again), span.begin:TYPE,
  * span.end:TYPE (TYPE: rpc, dbus, caps, qmp, op), fork.begin, fork.end,
  * exec, loop.begin, loop.end, loop.dispatch, keepalive.sent,
  * keepalive.received, keepalive.timeout or thread.job.

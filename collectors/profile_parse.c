@@ -36,8 +36,9 @@ static int number(struct fetch_parser *fp, int64_t *out)
 	int neg = 0;
 	char *end;
 
-	if (*fp->p == '-' || *fp->p == '+')
-		neg = *fp->p++ == '-';
+	/* "+-16(...)" is uprobe_events' way to write a negative offset. */
+	while (*fp->p == '-' || *fp->p == '+')
+		neg ^= *fp->p++ == '-';
 	if (!isdigit((unsigned char)*fp->p))
 		return -EINVAL;
 	errno = 0;
@@ -181,7 +182,7 @@ static const struct {
 	{ "loop.dispatch", VS_PK_LOOP_DISPATCH }, { "keepalive.sent", VS_PK_KEEPALIVE_SENT },
 	{ "keepalive.received", VS_PK_KEEPALIVE_RECV },
 	{ "keepalive.timeout", VS_PK_KEEPALIVE_TIMEOUT },
-	{ "thread.job", VS_PK_THREAD_JOB },
+	{ "thread.job", VS_PK_THREAD_JOB },       { "lock.cond-wait", VS_PK_LOCK_COND_WAIT },
 };
 
 static const struct {

@@ -710,7 +710,8 @@ static void sd_worker_init(struct run *r, struct worker *w)
 static bool sd_destroy(struct worker *w, virDomainPtr dom)
 {
     uint64_t t0 = now_ns();
-    int rc = virDomainDestroy(dom);
+    /* DestroyFlags, as virsh destroy and management stacks send it. */
+    int rc = virDomainDestroyFlags(dom, 0);
 
     record(w, w->run->op[0][SD_DESTROY], w->domname, t0, rc_outcome(rc));
     return rc < 0;

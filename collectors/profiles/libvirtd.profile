@@ -26,6 +26,11 @@ role gmain glib-main
 probe lock.request at uprobe:libvirt.so.0:virMutexLock check=0xffff0000:0xcafe0000 object-if-kind=virDomainObj addr=$arg1 aux=+16(+-16($arg1-0x18)):u32 kind=+24(+-16($arg1-0x18)) object=+0x30(+0x88($arg1-0x18))
 probe lock.acquired at uretprobe:libvirt.so.0:virMutexLock stack
 probe lock.release at uprobe:libvirt.so.0:virMutexUnlock stack addr=$arg1
+# A domain job waits on vm->cond with the domain lock given up meanwhile.
+probe lock.cond-wait at uprobe:libvirt.so.0:virCondWait addr=$arg2
+probe lock.acquired at uretprobe:libvirt.so.0:virCondWait
+probe lock.cond-wait at uprobe:libvirt.so.0:virCondWaitUntil addr=$arg2
+probe lock.acquired at uretprobe:libvirt.so.0:virCondWaitUntil
 
 # What each worker is doing: the generated RPC stubs name their job.
 probe thread.job at uprobe:libvirt.so.0:virThreadJobSet name=$arg1
