@@ -228,11 +228,10 @@ static void print_table(FILE *out, const struct vs_lock_report *r, const struct 
 }
 
 static void print_chains(FILE *out, const struct vs_lock_report *r, const struct locks_args *a,
-			 struct vs_session *s, struct vs_symbolizer *sym)
+			 struct vs_session *s, struct vs_symbolizer *sym, const struct vs_profile *p)
 {
 	const struct vs_lock_chain *c;
 	size_t n = vs_lock_report_chains(r, &c);
-	const struct vs_profile *p = vs_probes_profile(&s->collectors[0]);
 	char d[24], h[24];
 
 	fprintf(out, "\nWaits of at least %.1f ms, longest first (%zu):\n",
@@ -295,6 +294,7 @@ static int run(const struct locks_args *a, struct vs_target *target, FILE *out)
 	struct vs_symbolizer *sym = NULL;
 	struct vs_folded *folded = NULL;
 	struct vs_collector_stats st;
+	struct vs_profile roles; /* the profile's thread roles, kept past detaching */
 	struct vs_session s;
 	char err[512];
 	int rc, status = VS_EXIT_FAILURE, exited = 0;
@@ -334,6 +334,9 @@ static int run(const struct locks_args *a, struct vs_target *target, FILE *out)
 	}
 	/* The per-lock figures live in BPF maps: read them before detaching. */
 	rc = vs_probes_lock_stats(&s.collectors[0], add_stats, report);
+	roles = *vs_probes_profile(&s.collectors[0]);
+	roles.probes = NULL;
+	roles.nr_probes = 0;
 	vs_session_stop(&s);
 	if (rc || (rc = vs_lock_report_finish(report, a->sort)))
 		goto cleanup;
@@ -341,7 +344,7 @@ static int run(const struct locks_args *a, struct vs_target *target, FILE *out)
 		rc = vs_folded_write(folded, out);
 	} else {
 		print_table(out, report, a, &s, sym);
-		print_chains(out, report, a, &s, sym);
+		print_chains(out, report, a, &s, sym, &roles);
 	}
 	vs_session_stats(&s, &st);
 	if (st.lost)

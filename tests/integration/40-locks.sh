@@ -1,0 +1,108 @@
+# virtscope locks: per-lock figures and wait chains, on the reference daemon
+# (known truth) and on the real libvirtd under start-destroy (the field's
+# case: the vm-vmN event thread waits for its domain's lock while a worker
+# destroys the domain).
+
+LIBVIRT_SO=$(readlink -f /usr/lib/x86_64-linux-gnu/libvirt.so.0)
+
+# The chains of `virtscope locks` output FILE as "SECONDS WAITER_COMM TID LOCK...".
+chains() {
+	awk '/^Waits of at least/ { on = 1; next }
+	     on && /^  [0-9.]+ (s|ms|us)  / {
+		d = $1; if ($2 == "ms") d /= 1000; if ($2 == "us") d /= 1e6
+		w = $3; t = w; sub(/\[.*/, "", w); sub(/.*\[/, "", t); sub(/\].*/, "", t)
+		l = $0; sub(/.* waited for /, "", l)
+		print d, w, t, l }' "$1"
+}
+
+test_locks_reference_daemon_truth() {
+	local out=$TMP/reflocks.txt
+	source tests/integration/30-probes.sh
+	start_ref
+	"$VIRTSCOPE" locks -p "$REF_PID" -d 60 -o "$out" 2>"$out.err" &
+	local vs=$!
+	for _ in $(seq 300); do grep -q 'counting locks' "$out.err" 2>/dev/null && break; sleep 0.05; done
+	"$REFCLIENT" -s "$REF_SOCK" -P --stagger 40 'hold obj3 300' 'wait obj3' >/dev/null
+	sleep 0.3
+	kill -INT "$vs"
+	wait "$vs" || fail "locks failed: $(cat "$out.err")"
+	stop_ref
+	local row
+	row=$(grep -E '^refObject obj3 ' "$out") || fail "no obj3 row: $(head -5 "$out")"
+	# ACQUIRED CONTENDED WAIT TOTAL WAIT MAX HOLD TOTAL HOLD MAX, "N unit" each
+	echo "$row" | awk '{ exit !($3 >= 2 && $4 >= 1) }' || fail "counts: $row"
+	local hold_max
+	hold_max=$(echo "$row" | awk '{ v = $11; u = $12; if (u == "s") v *= 1e6; else if (u == "ms") v *= 1e3; print v }')
+	within "$hold_max" 300000
+	chains "$out" | grep -q ' refObject obj3$' || fail "no chain for obj3: $(cat "$out")"
+	grep -A1 'waited for refObject obj3' "$out" | grep -q 'held by rpc-worker\[' || fail "holder"
+}
+
+# For each domain vmN: its lock waited for by vm-vmN for at least 1 s, held
+# by a worker destroying it.
+test_locks_libvirtd_destroy_chains() {
+	local out=$TMP/lvlocks.txt n
+	load start-destroy --domains 2 -d 22 >"$TMP/lvlocks.load" 2>&1 &
+	local loadpid=$!
+	sleep 2
+	"$VIRTSCOPE" locks -p "$LAB_PID" -d 16 -n 1000 -o "$out" 2>"$out.err"
+	wait "$loadpid" || fail "load: $(tail -3 "$TMP/lvlocks.load")"
+	for n in 1 2; do
+		awk -v d="vm-vm$n" '$2 == d && $1 >= 1 && $4 " " $5 == "virDomainObj vm'$n'"' <(chains "$out") | grep -q . ||
+			fail "no wait of >= 1 s by vm-vm$n for its domain's lock: $(chains "$out" | head -5)"
+		grep -A1 -E "vm-vm$n\[[0-9]+\]( \([a-z-]+\))? waited for virDomainObj vm$n" "$out" |
+			grep -qE 'held by (rpc-libvirtd|prio-rpc-libvir)\[[0-9]+\] \((priority-)?worker\) in remoteDispatchDomainDestroyFlags' ||
+			fail "vm$n's holder is not a worker destroying it: $(grep -A2 "vm-vm$n" "$out" | head -6)"
+	done
+}
+
+# The same waits, measured independently by bpftrace on virMutexLock entry
+# and return in the same run, agree within 5 %.
+test_locks_agree_with_bpftrace() {
+	local out=$TMP/bt-locks.txt bt=$TMP/bt.txt
+	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
+	load start-destroy --domains 2 -d 26 >/dev/null 2>&1 &
+	local loadpid=$!
+	bpftrace -e "
+		uprobe:$LIBVIRT_SO:virMutexLock /pid == $LAB_PID && strncmp(comm, \"vm-\", 3) == 0/ { @s[tid] = nsecs; }
+		uretprobe:$LIBVIRT_SO:virMutexLock /@s[tid]/ {
+			\$d = nsecs - @s[tid]; delete(@s[tid]);
+			if (\$d > 500000000) { printf(\"%d %d\\n\", tid, \$d); } }" >"$bt" 2>&1 &
+	local btpid=$!
+	sleep 4
+	"$VIRTSCOPE" locks -p "$LAB_PID" -d 14 -n 1000 -o "$out" 2>/dev/null
+	sleep 1
+	kill -INT "$btpid"
+	wait "$btpid" || true
+	wait "$loadpid" || true
+	# every long wait of a vm-* thread seen by virtscope is in bpftrace's list
+	local matched=0 total=0 line d tid bd
+	while read -r d _ tid _; do
+		total=$((total + 1))
+		bd=$(awk -v t="$tid" -v d="$d" '$1 == t { v = $2 / 1e9; r = (v - d) / d; if (r < 0) r = -r; if (r <= 0.05) { print v; exit } }' "$bt")
+		[ -n "$bd" ] && matched=$((matched + 1))
+	done < <(chains "$out" | awk '$2 ~ /^vm-/ && $1 >= 1')
+	echo "vm-* waits >= 1 s: $total in virtscope, $matched within 5 % of bpftrace's" >&2
+	[ "$total" -ge 2 ] || fail "only $total long waits seen: $(head -5 "$bt")"
+	[ "$matched" -eq "$total" ] || fail "$matched of $total waits agree with bpftrace: $(cat "$bt" | head)"
+}
+
+test_locks_folded_by_wait() {
+	local out=$TMP/lockfold.txt
+	load start-destroy --domains 1 -d 12 >/dev/null 2>&1 &
+	local loadpid=$!
+	sleep 1
+	"$VIRTSCOPE" locks -p "$LAB_PID" -d 9 -f -o "$out" 2>/dev/null
+	wait "$loadpid" || true
+	# vm-vm1 waits >= 1 s: weighted in microseconds
+	[ "$(folded_weight "$out" '^vm-vm1;')" -ge 1000000 ] || fail "$(head -3 "$out")"
+}
+
+test_locks_bad_arguments() {
+	local rc=0
+	"$VIRTSCOPE" locks -p "$LAB_PID" --sort nope 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 2 ] && expect_one_line_error "$TMP/err"
+	rc=0
+	"$VIRTSCOPE" locks -p "$LAB_PID" --hold 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 2 ] && expect_one_line_error "$TMP/err"
+}
