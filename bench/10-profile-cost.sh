@@ -17,5 +17,5 @@ echo "each alone and with \`virtscope profile -p LIBVIRTD -F 999\` (DWARF unwind
 echo
 echo "| scenario | ops/s without | ops/s with | ratio with/without |"
 echo "|---|---|---|---|"
-compare rpc "$RPC_SECS" "$ROUNDS" none -F,999
-compare start-destroy "$SD_SECS" "$ROUNDS" none -F,999 --domains 2
+compare rpc "$RPC_SECS" "$ROUNDS" none profile,-F,999
+compare start-destroy "$SD_SECS" "$ROUNDS" none profile,-F,999 --domains 2

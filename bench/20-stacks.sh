@@ -67,4 +67,4 @@ echo "($ROUNDS rounds of \`scripts/load rpc -d 8\`):"
 echo
 echo "| scenario | ops/s with --unwind fp | ops/s with --unwind dwarf | ratio dwarf/fp |"
 echo "|---|---|---|---|"
-compare rpc 8 "$ROUNDS" -F,999,--unwind,fp -F,999
+compare rpc 8 "$ROUNDS" profile,-F,999,--unwind,fp profile,-F,999

@@ -2,15 +2,22 @@
 # and VIRTSCOPE come from bench/run.
 
 # ops SCENARIO SECS MODE [LOAD ARGS...]: the load's ops/s with MODE attached
-# to the daemon: "none", or virtscope profile arguments joined by commas
-# ("-F,999" or "-F,999,--unwind,fp").
+# to the daemon: "none", or a virtscope command and its arguments joined by
+# commas ("profile,-F,999" or "locks").
+tmp_err=$(mktemp /tmp/virtscope-bench-ops.XXXXXX)
+
 ops() {
 	local scenario=$1 secs=$2 mode=$3 prof=""
 	shift 3
+	: >"$tmp_err"
 	if [ "$mode" != none ]; then
 		# shellcheck disable=SC2086
-		"$VIRTSCOPE" profile -p "$LAB_PID" ${mode//,/ } -d "$((secs + 2))" -o /dev/null 2>/dev/null &
+		local cmd=${mode%%,*} args=""
+		[ "$cmd" != "$mode" ] && args=${mode#*,}
+		"$VIRTSCOPE" "$cmd" -p "$LAB_PID" ${args//,/ } -d "$((secs + 5))" -o /dev/null 2>"$tmp_err" &
 		prof=$!
+		# wait until it is attached (BPF verification takes a moment)
+		for _ in $(seq 100); do [ -s "$tmp_err" ] && break; sleep 0.05; done
 		sleep 0.5
 	fi
 	scripts/load "$scenario" -d "$secs" "$@" | grep -E '^ops_per_sec=' | tail -1 | cut -d= -f2

@@ -209,6 +209,7 @@ static int run(const struct profile_args *args, struct vs_target *target, FILE *
 		pr_err("cannot start profiling pid %d: %s", (int)target->pid, err);
 		goto cleanup;
 	}
+	fprintf(stderr, "virtscope: profiling pid %d at %u Hz\n", (int)target->pid, cfg.freq_hz);
 	rc = vs_session_run(&s, args->duration_ns);
 	vs_session_stop(&s);
 	if (rc && rc != -ESRCH) {

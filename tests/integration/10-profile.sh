@@ -79,7 +79,8 @@ test_profile_target_exits() {
 	wait "$pid" || true
 	[ "$rc" -ne 0 ] || fail "exit status 0 although the target exited"
 	grep -q "process $pid exited during the profile" "$TMP/err" || fail "$(cat "$TMP/err")"
-	[ "$(grep -c '^virtscope: ' "$TMP/err")" -eq 2 ] || fail "$(cat "$TMP/err")"
+	# the start, the error, and the counts
+	[ "$(grep -c '^virtscope: ' "$TMP/err")" -eq 3 ] || fail "$(cat "$TMP/err")"
 	[ "$(folded_weight "$out" '^late-worker;')" -gt 500 ] || fail "samples lost on exit"
 }
 
