@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../collectors/contention.h"
 #include "../collectors/lock_report.h"
 #include "../collectors/probes.h"
 #include "../collectors/session.h"
@@ -18,18 +19,20 @@
 #include "common.h"
 
 static const char usage[] =
-	"Usage: virtscope locks (-p PID | --daemon NAME) [-d SECONDS] [--min-wait MS]\n"
+	"Usage: virtscope locks (-p PID | --daemon NAME) [-d SECONDS] [--all] [--min-wait MS]\n"
 	"                       [--sort wait|hold|count] [-n ROWS] [--hist] [-f [--hold]]\n"
 	"                       [--profile NAME|FILE] [-o FILE]\n"
 	"\n"
-	"Counts every acquisition of the daemon's locks (its profile says which), and\n"
-	"reports per lock the acquisitions, contended ones, wait and hold times, and\n"
-	"the waits of at least --min-wait as chains: waiter, lock, holder, and what the\n"
-	"holder was doing.\n"
+	"Reports per lock how often and how long threads waited for it, and the waits\n"
+	"of at least --min-wait as chains: waiter, lock, holder, and what the holder was\n"
+	"doing. By default only contended locks are seen (from futex waits, at no cost to\n"
+	"free locks, for any daemon); --all counts every acquisition and hold through the\n"
+	"daemon's profile (uprobes on its lock functions), which costs the daemon more.\n"
 	"\n"
 	"  -p, --pid PID          the process\n"
 	"      --daemon NAME      the one process with this name\n"
 	"  -d, --duration SECS    stop after SECS (default: at Ctrl-C or SIGTERM)\n"
+	"      --all              every acquisition and hold, not only contended waits\n"
 	"      --min-wait MS      waits and holds reported one by one, with stacks,\n"
 	"                         from this long (default 10)\n"
 	"      --sort KEY         order locks by total wait (default), hold, or count\n"
@@ -51,6 +54,7 @@ static const struct option long_opts[] = {
 	{ "hist", no_argument, NULL, 'H' },
 	{ "folded", no_argument, NULL, 'f' },
 	{ "hold", no_argument, NULL, 'O' },
+	{ "all", no_argument, NULL, 'A' },
 	{ "profile", required_argument, NULL, 'P' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
@@ -64,7 +68,7 @@ struct locks_args {
 	uint64_t min_wait_ns;
 	enum vs_lock_sort sort;
 	uint64_t rows;
-	int hist, folded, hold, help;
+	int hist, folded, hold, all, help;
 	const char *profile;
 	const char *output;
 };
@@ -122,6 +126,7 @@ static int parse_args(int argc, char **argv, struct locks_args *a, char *err, si
 		case 'H': a->hist = 1; break;
 		case 'f': a->folded = 1; break;
 		case 'O': a->hold = 1; break;
+		case 'A': a->all = 1; break;
 		case 'P': a->profile = optarg; break;
 		case 'o': a->output = optarg; break;
 		case 'h': a->help = 1; return 0;
@@ -137,6 +142,8 @@ static int parse_args(int argc, char **argv, struct locks_args *a, char *err, si
 		return usage_error(err, errlen, "%s", "name the target with either -p PID or --daemon NAME");
 	if (a->hold && !a->folded)
 		return usage_error(err, errlen, "%s", "--hold goes with -f");
+	if (a->hold && !a->all)
+		return usage_error(err, errlen, "%s", "hold times need --all");
 	return 0;
 }
 
@@ -202,13 +209,21 @@ static void print_table(FILE *out, const struct vs_lock_report *r, const struct 
 	for (size_t i = 0; i < n && i < a->rows; i++) {
 		const struct vs_lock_row *row = &rows[i];
 
+		char acq[24] = "-";
+
 		fmt_ns(wt, sizeof(wt), row->st.wait_ns);
 		fmt_ns(wm, sizeof(wm), row->st.wait_max_ns);
-		fmt_ns(ht, sizeof(ht), row->st.hold_ns);
-		fmt_ns(hm, sizeof(hm), row->st.hold_max_ns);
-		fprintf(out, "%-32.32s %9llu %8llu %12s %12s %12s %12s\n", row->name,
-			(unsigned long long)row->st.acquisitions, (unsigned long long)row->st.contended,
-			wt, wm, ht, hm);
+		/* Acquisitions and holds are only seen with --all. */
+		if (a->all) {
+			snprintf(acq, sizeof(acq), "%llu", (unsigned long long)row->st.acquisitions);
+			fmt_ns(ht, sizeof(ht), row->st.hold_ns);
+			fmt_ns(hm, sizeof(hm), row->st.hold_max_ns);
+		} else {
+			snprintf(ht, sizeof(ht), "-");
+			snprintf(hm, sizeof(hm), "-");
+		}
+		fprintf(out, "%-32.32s %9s %8llu %12s %12s %12s %12s\n", row->name, acq,
+			(unsigned long long)row->st.contended, wt, wm, ht, hm);
 		if (row->top_waiter) {
 			fputs("    top waiter: ", out);
 			print_frames(out, s, sym, row->top_waiter, 6);
@@ -289,7 +304,13 @@ static int accept_hold(const struct vs_event *ev)
 
 static int run(const struct locks_args *a, struct vs_target *target, FILE *out)
 {
-	struct vs_config cfg = { .profile = a->profile, .lock_min_ns = a->min_wait_ns };
+	struct vs_config cfg = {
+		.profile = a->profile,
+		.lock_min_ns = a->min_wait_ns,
+		/* Without --all, the profile only says what each thread is doing. */
+		.probe_kinds = a->all ? 0 : 1u << VS_PK_THREAD_JOB,
+	};
+	const struct vs_profile *profile;
 	struct vs_lock_report *report = NULL;
 	struct vs_symbolizer *sym = NULL;
 	struct vs_folded *folded = NULL;
@@ -311,6 +332,7 @@ static int run(const struct locks_args *a, struct vs_target *target, FILE *out)
 	}
 	vs_folded_set_filter(folded, a->hold ? accept_hold : accept_wait);
 	if ((rc = vs_session_add_collector(&s, "probes")) ||
+	    (!a->all && (rc = vs_session_add_collector(&s, "contention"))) ||
 	    (rc = vs_session_add_consumer(&s, vs_lock_report_consumer(report))) ||
 	    (rc = vs_session_add_consumer(&s, vs_folded_consumer(folded))))
 		goto cleanup;
@@ -321,8 +343,11 @@ static int run(const struct locks_args *a, struct vs_target *target, FILE *out)
 		rc = 0;
 		goto cleanup;
 	}
-	fprintf(stderr, "virtscope: counting locks of pid %d with profile '%s'\n", (int)target->pid,
-		vs_probes_profile(&s.collectors[0])->name);
+	profile = vs_probes_profile(&s.collectors[0]);
+	fprintf(stderr, "virtscope: %s of pid %d, profile %s%s%s\n",
+		a->all ? "counting every lock acquisition" : "watching contended locks",
+		(int)target->pid, profile ? "'" : "", profile ? profile->name : "none",
+		profile ? "'" : "");
 	rc = vs_session_run(&s, a->duration_ns);
 	if (rc == -ESRCH) {
 		pr_err("process %d exited; reporting what was seen", (int)target->pid);
@@ -333,8 +358,11 @@ static int run(const struct locks_args *a, struct vs_target *target, FILE *out)
 		goto cleanup;
 	}
 	/* The per-lock figures live in BPF maps: read them before detaching. */
-	rc = vs_probes_lock_stats(&s.collectors[0], add_stats, report);
-	roles = *vs_probes_profile(&s.collectors[0]);
+	rc = a->all ? vs_probes_lock_stats(&s.collectors[0], add_stats, report)
+		    : vs_contention_lock_stats(&s.collectors[1], add_stats, report);
+	memset(&roles, 0, sizeof(roles));
+	if (profile)
+		roles = *profile;
 	roles.probes = NULL;
 	roles.nr_probes = 0;
 	vs_session_stop(&s);

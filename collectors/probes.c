@@ -153,6 +153,8 @@ static int resolve_binary(pid_t pid, const char *binary, char *out, size_t outle
 
 /* ---- choosing a profile ---- */
 
+static void check_build_ids(pid_t pid, struct vs_profile *profile);
+
 static int load_profile_text(const char *name, char **text, char *err, size_t errlen)
 {
 	const char *builtin = vs_builtin_profile_text(name);
@@ -248,33 +250,50 @@ static const char *find_profile(const struct vs_target *t)
 	return best;
 }
 
-static int choose_profile(struct vs_collector *c, struct probes *p)
+int vs_profile_load_for(const struct vs_target *t, const char *name, struct vs_profile *p,
+			char *err, size_t errlen)
 {
-	const struct vs_target *t = &c->session->target;
-	const char *name = c->session->config.profile;
-	char *text = NULL, err[200] = "";
+	char *text = NULL, perr[200] = "";
 	int rc;
 
+	memset(p, 0, sizeof(*p));
 	if (!name)
 		name = find_profile(t);
 	if (!name) {
-		snprintf(c->error, sizeof(c->error),
-			 "no profile knows process %d ('%s'): name one with --profile", (int)t->pid,
-			 t->comm);
+		snprintf(err, errlen, "no profile knows process %d ('%s'): name one with --profile",
+			 (int)t->pid, t->comm);
 		return -ENOENT;
 	}
-	rc = load_profile_text(name, &text, err, sizeof(err));
+	rc = load_profile_text(name, &text, perr, sizeof(perr));
 	if (rc) {
-		snprintf(c->error, sizeof(c->error), "%s", err);
+		snprintf(err, errlen, "%s", perr);
 		return rc;
 	}
-	rc = vs_profile_parse(&p->profile, text, err, sizeof(err));
-	p->have_profile = 1;
+	rc = vs_profile_parse(p, text, perr, sizeof(perr));
 	free(text);
-	if (rc)
-		snprintf(c->error, sizeof(c->error), "profile '%s': %s", name, err);
-	else
-		pr_info("using profile '%s'", p->profile.name);
+	if (rc) {
+		snprintf(err, errlen, "profile '%s': %s", name, perr);
+		vs_profile_release(p);
+		return rc;
+	}
+	check_build_ids(t->pid, p);
+	pr_info("using profile '%s'", p->name);
+	return 0;
+}
+
+static int choose_profile(struct vs_collector *c, struct probes *p)
+{
+	const struct vs_config *cfg = &c->session->config;
+	int rc = vs_profile_load_for(&c->session->target, cfg->profile, &p->profile, c->error,
+				     sizeof(c->error));
+
+	if (!rc) {
+		p->have_profile = 1;
+		return 0;
+	}
+	/* A profile is optional when the probes only add to another source. */
+	if (rc == -ENOENT && !cfg->profile && cfg->probe_kinds)
+		return 0;
 	return rc;
 }
 
@@ -327,7 +346,7 @@ static int attach_all(struct vs_collector *c, struct probes *p)
 		}
 		p->links[p->nr_links++] = link;
 	}
-	if (!p->nr_links && p->profile.nr_probes) {
+	if (!p->nr_links && p->profile.nr_probes && !c->session->config.probe_kinds) {
 		snprintf(c->error, sizeof(c->error), "no probe of profile '%s' could be attached",
 			 p->profile.name);
 		return -ENOENT;
@@ -346,13 +365,12 @@ static int uses_memory(const struct vs_fetch *f)
 /* Reading memory through a profile's offsets is only right on the build it
  * was made for: on any other, every fetch that dereferences is dropped, and
  * events keep their addresses and stacks but lose the names. */
-static void check_build_ids(struct vs_collector *c, struct probes *p)
+static void check_build_ids(pid_t pid, struct vs_profile *profile)
 {
-	pid_t pid = c->session->target.pid;
 	char path[PATH_MAX], id[128];
 
-	for (size_t i = 0; i < p->profile.nr_build_ids; i++) {
-		const struct vs_profile_build_id *b = &p->profile.build_ids[i];
+	for (size_t i = 0; i < profile->nr_build_ids; i++) {
+		const struct vs_profile_build_id *b = &profile->build_ids[i];
 		int rc = resolve_binary(pid, b->binary, path, sizeof(path));
 
 		if (!rc)
@@ -360,14 +378,14 @@ static void check_build_ids(struct vs_collector *c, struct probes *p)
 		if (rc || strcmp(id, b->hex)) {
 			pr_warn("%s here is not the build profile '%s' was made for (build-id %s, "
 				"expected %s): its objects are named by address only",
-				b->binary, p->profile.name, rc ? "unreadable" : id, b->hex);
+				b->binary, profile->name, rc ? "unreadable" : id, b->hex);
 			goto strip;
 		}
 	}
 	return;
 strip:
-	for (size_t i = 0; i < p->profile.nr_probes; i++) {
-		struct vs_probe_spec *spec = &p->profile.probes[i].spec;
+	for (size_t i = 0; i < profile->nr_probes; i++) {
+		struct vs_probe_spec *spec = &profile->probes[i].spec;
 
 		for (int f = 0; f < VS_PROBE_NUMS; f++)
 			if (uses_memory(&spec->nums[f]))
@@ -377,6 +395,21 @@ strip:
 				spec->strs_mask &= ~(1u << f);
 		spec->check_mask = 0;
 	}
+}
+
+/* Drops the probes of kinds not in mask (bit = enum vs_probe_kind). */
+static void keep_kinds(struct vs_profile *profile, uint32_t mask)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < profile->nr_probes; i++)
+		if (mask & (1u << profile->probes[i].spec.kind))
+			profile->probes[n++] = profile->probes[i];
+	profile->nr_probes = n;
+	/* entry/return links referred to old indexes: none of the kept kinds
+	 * (thread jobs, spans) may depend on a dropped one across the cut */
+	for (size_t i = 0; i < n; i++)
+		profile->probes[i].spec.flags &= ~(__u32)(VS_PF_RETURN | VS_PF_STASH);
 }
 
 static int fill_specs(struct probes *p)
@@ -412,7 +445,10 @@ static int probes_start(struct vs_collector *c)
 	rc = choose_profile(c, p);
 	if (rc)
 		return rc;
-	check_build_ids(c, p);
+	if (cfg->probe_kinds)
+		keep_kinds(&p->profile, cfg->probe_kinds);
+	if (!p->have_profile)
+		return 0; /* optional and absent: nothing to attach */
 	p->events = vs_probe_events_new(c, &p->profile);
 	p->skel = probes_bpf__open();
 	if (!p->events || !p->skel) {
@@ -451,6 +487,7 @@ static int probes_fd(struct vs_collector *c)
 {
 	struct probes *p = c->priv;
 
+
 	return p && p->rb ? ring_buffer__epoll_fd(p->rb) : -1;
 }
 
@@ -458,8 +495,11 @@ static int probes_poll(struct vs_collector *c)
 {
 	struct probes *p = c->priv;
 	uint64_t lost;
-	int rc = ring_buffer__consume(p->rb);
+	int rc;
 
+	if (!p->rb)
+		return 0;
+	rc = ring_buffer__consume(p->rb);
 	if (rc < 0)
 		return rc;
 	lost = __atomic_load_n(&p->skel->bss->lost, __ATOMIC_RELAXED);

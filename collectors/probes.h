@@ -4,10 +4,18 @@
 
 #include "collector.h"
 #include "profile.h"
+#include "target.h"
 
 /* The profile a started "probes" collector uses (thread roles, names), or
  * NULL before it started. */
 const struct vs_profile *vs_probes_profile(const struct vs_collector *c);
+
+/* Loads the profile for t: the one named (built-in or a file), else the one
+ * that matches it (see probes.c), with its build-id checks applied (on
+ * another build, fetches through memory are dropped, with a warning).
+ * 0, or -errno with a one-line reason in err. */
+int vs_profile_load_for(const struct vs_target *t, const char *name, struct vs_profile *p,
+			char *err, size_t errlen);
 
 /* Calls fn for every lock the probes counted (bpf/probes.h), until fn
  * returns non-zero. 0, fn's value, or -errno (-ENODEV once stopped): read

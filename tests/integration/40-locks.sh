@@ -15,13 +15,14 @@ chains() {
 		print d, w, t, l }' "$1"
 }
 
+# --all: every acquisition and hold, through the daemon's probes.
 test_locks_reference_daemon_truth() {
 	local out=$TMP/reflocks.txt
 	source tests/integration/30-probes.sh
 	start_ref
-	"$VIRTSCOPE" locks -p "$REF_PID" -d 60 -o "$out" 2>"$out.err" &
+	"$VIRTSCOPE" locks -p "$REF_PID" --all -d 60 -o "$out" 2>"$out.err" &
 	local vs=$!
-	for _ in $(seq 300); do grep -q 'counting locks' "$out.err" 2>/dev/null && break; sleep 0.05; done
+	for _ in $(seq 300); do grep -q 'pid' "$out.err" 2>/dev/null && break; sleep 0.05; done
 	"$REFCLIENT" -s "$REF_SOCK" -P --stagger 40 'hold obj3 300' 'wait obj3' >/dev/null
 	sleep 0.3
 	kill -INT "$vs"
@@ -36,6 +37,28 @@ test_locks_reference_daemon_truth() {
 	within "$hold_max" 300000
 	chains "$out" | grep -q ' refObject obj3$' || fail "no chain for obj3: $(cat "$out")"
 	grep -A1 'waited for refObject obj3' "$out" | grep -q 'held by rpc-worker\[' || fail "holder"
+}
+
+# The default, contended waits only (futex), on the same daemon: the waiter,
+# its wait, and the holder read from the mutex itself.
+test_locks_reference_daemon_contention() {
+	local out=$TMP/refcont.txt
+	source tests/integration/30-probes.sh
+	start_ref
+	# names come from the uprobe profile's fetches, evaluated over the
+	# mutex's address (struct ref_object starts with its mutex)
+	"$VIRTSCOPE" locks -p "$REF_PID" --profile refdaemon -d 60 -o "$out" 2>"$out.err" &
+	local vs=$!
+	for _ in $(seq 300); do grep -q 'pid' "$out.err" 2>/dev/null && break; sleep 0.05; done
+	"$REFCLIENT" -s "$REF_SOCK" -P --stagger 40 'hold obj3 300' 'wait obj3' >/dev/null
+	sleep 0.3
+	kill -INT "$vs"
+	wait "$vs" || fail "locks failed: $(cat "$out.err")"
+	stop_ref
+	# the waiter came 40 ms into the 300 ms hold
+	chains "$out" | awk '$4 " " $5 == "refObject obj3" && $1 > 0.2 && $1 < 0.3' | grep -q . ||
+		fail "no wait of 200-300 ms for obj3: $(chains "$out")"
+	grep -A1 'waited for refObject obj3' "$out" | grep -q 'held by rpc-worker\[' || fail "holder: $(cat "$out")"
 }
 
 # For each domain vmN: its lock waited for by vm-vmN for at least 1 s, held

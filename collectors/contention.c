@@ -1,0 +1,251 @@
+/* The "contention" collector: waits on contended mutexes of any daemon, from
+ * futex system calls (bpf/contention.bpf.c), at no cost to uncontended
+ * locking. A wait's lock is named the way the daemon's profile names it
+ * (its lock.request probe's fetches, evaluated against the target's memory
+ * through /proc/PID/mem), else by address; its holder is the mutex's owner,
+ * kept only when it is a thread of the target. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../bpf/contention.h"
+#include "contention.skel.h"
+#include "../lib/htab.h"
+#include "../lib/util.h"
+#include "collector.h"
+#include "contention.h"
+#include "fetch_eval.h"
+#include "probes.h"
+#include "session.h"
+
+#define DEFAULT_MIN_NS (10 * VS_NSEC_PER_MSEC)
+
+struct lock_name {
+	uint64_t addr; /* key */
+	char kind[32];
+	char object[64];
+};
+
+struct contention {
+	struct contention_bpf *skel;
+	struct ring_buffer *rb;
+	struct vs_profile profile;
+	int have_profile;
+	const struct vs_probe_spec *lock_spec; /* the profile's lock.request, if any */
+	int mem_fd;
+	struct vs_htab *names; /* addr -> struct lock_name */
+	uint64_t lost_seen;
+};
+
+static const struct lock_name *name_of(struct contention *ct, uint64_t addr)
+{
+	struct lock_name *n = vs_htab_get(ct->names, &addr, sizeof(addr));
+
+	if (n)
+		return n;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->addr = addr;
+	if (ct->lock_spec && ct->mem_fd >= 0)
+		vs_lock_names(ct->lock_spec, ct->mem_fd, addr, n->kind, sizeof(n->kind), n->object,
+			      sizeof(n->object));
+	if (vs_htab_put(ct->names, &n->addr, sizeof(n->addr), n, NULL)) {
+		free(n);
+		return NULL;
+	}
+	return n;
+}
+
+static int is_thread_of(pid_t pid, uint32_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%u", (int)pid, tid);
+	return tid && !access(path, F_OK);
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	struct vs_collector *c = ctx;
+	struct contention *ct = c->priv;
+	const struct vs_contention_record *r = data;
+	const struct lock_name *n;
+	struct vs_event ev = { .kind = VS_EV_LOCK };
+
+	if (size < VS_CONTENTION_RECORD_HDR_SIZE || size < VS_CONTENTION_RECORD_HDR_SIZE + r->snap.len)
+		return 0;
+	ev.pid = r->pid;
+	ev.tid = r->tid;
+	ev.ts_ns = r->ts_ns;
+	ev.dur_ns = r->dur_ns;
+	memcpy(ev.comm, r->comm, sizeof(ev.comm));
+	ev.comm[sizeof(ev.comm) - 1] = '\0';
+	ev.stack = vs_collector_stack(c, r->pid, NULL, 0, &r->snap, NULL, 0);
+	ev.lock.phase = VS_LOCK_WAIT;
+	ev.lock.addr = r->uaddr;
+	if (r->owner != r->tid && is_thread_of(c->session->target.pid, r->owner)) {
+		ev.lock.holder_tid = r->owner;
+		ev.lock.holder_waits = r->owner_waits;
+	}
+	n = name_of(ct, r->uaddr);
+	if (n) {
+		ev.lock.kind = n->kind[0] ? n->kind : NULL;
+		ev.lock.object = n->object[0] ? n->object : NULL;
+	}
+	vs_collector_emit(c, &ev);
+	return 0;
+}
+
+static void find_lock_spec(struct vs_collector *c, struct contention *ct)
+{
+	char err[256];
+
+	if (vs_profile_load_for(&c->session->target, c->session->config.profile, &ct->profile, err,
+				sizeof(err)))
+		return; /* no profile: locks keep their addresses */
+	ct->have_profile = 1;
+	for (size_t i = 0; i < ct->profile.nr_probes; i++)
+		if (ct->profile.probes[i].spec.kind == VS_PK_LOCK_REQUEST) {
+			ct->lock_spec = &ct->profile.probes[i].spec;
+			break;
+		}
+}
+
+static int contention_start(struct vs_collector *c)
+{
+	const struct vs_config *cfg = &c->session->config;
+	uint32_t rb = cfg->ringbuf_size ? cfg->ringbuf_size : 4u << 20;
+	struct contention *ct = calloc(1, sizeof(*ct));
+	char path[64];
+	int rc;
+
+	if (!ct)
+		return -ENOMEM;
+	c->priv = ct;
+	ct->mem_fd = -1;
+	ct->names = vs_htab_new();
+	if (!ct->names)
+		return -ENOMEM;
+	find_lock_spec(c, ct);
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)c->session->target.pid);
+	ct->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	ct->skel = contention_bpf__open();
+	if (!ct->skel) {
+		rc = -errno;
+		snprintf(c->error, sizeof(c->error), "cannot open the contention tracer: %s",
+			 strerror(errno));
+		return rc;
+	}
+	ct->skel->rodata->targ_tgid = (uint32_t)c->session->target.pid;
+	ct->skel->rodata->min_ns = cfg->lock_min_ns ? cfg->lock_min_ns : DEFAULT_MIN_NS;
+	ct->skel->rodata->wakeup_bytes = rb / 8;
+	rc = bpf_map__set_max_entries(ct->skel->maps.records, rb);
+	if (!rc)
+		rc = contention_bpf__load(ct->skel);
+	if (!rc)
+		rc = contention_bpf__attach(ct->skel);
+	if (rc) {
+		snprintf(c->error, sizeof(c->error), "cannot start the contention tracer: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	ct->rb = ring_buffer__new(bpf_map__fd(ct->skel->maps.records), handle_record, c, NULL);
+	if (!ct->rb) {
+		rc = -errno;
+		snprintf(c->error, sizeof(c->error), "cannot open the contention ring buffer: %s",
+			 strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
+static int contention_fd(struct vs_collector *c)
+{
+	struct contention *ct = c->priv;
+
+	return ct && ct->rb ? ring_buffer__epoll_fd(ct->rb) : -1;
+}
+
+static int contention_poll(struct vs_collector *c)
+{
+	struct contention *ct = c->priv;
+	uint64_t lost;
+	int rc = ring_buffer__consume(ct->rb);
+
+	if (rc < 0)
+		return rc;
+	lost = __atomic_load_n(&ct->skel->bss->lost, __ATOMIC_RELAXED);
+	if (lost > ct->lost_seen) {
+		vs_collector_lost(c, VS_EV_LOCK, lost - ct->lost_seen);
+		ct->lost_seen = lost;
+	}
+	return 0;
+}
+
+static void contention_stop(struct vs_collector *c)
+{
+	struct contention *ct = c->priv;
+
+	if (!ct)
+		return;
+	ring_buffer__free(ct->rb);
+	contention_bpf__destroy(ct->skel);
+	if (ct->mem_fd >= 0)
+		close(ct->mem_fd);
+	vs_htab_free(ct->names, free);
+	if (ct->have_profile)
+		vs_profile_release(&ct->profile);
+	free(ct);
+	c->priv = NULL;
+}
+
+int vs_contention_lock_stats(const struct vs_collector *c,
+			     int (*fn)(uint64_t addr, const struct vs_lock_stats *st, void *arg),
+			     void *arg)
+{
+	struct contention *ct = c->priv;
+	struct vs_contention_stats cs;
+	struct vs_lock_stats st;
+	__u64 key, next;
+	int fd, rc = 0, first = 1;
+
+	if (!ct || !ct->skel)
+		return -ENODEV;
+	fd = bpf_map__fd(ct->skel->maps.stats);
+	while (!rc && !bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		const struct lock_name *n;
+
+		first = 0;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &cs))
+			continue;
+		memset(&st, 0, sizeof(st));
+		st.contended = cs.waits;
+		st.wait_ns = cs.wait_ns;
+		st.wait_max_ns = cs.wait_max_ns;
+		memcpy(st.wait_hist, cs.wait_hist, sizeof(st.wait_hist));
+		n = name_of(ct, key);
+		if (n) {
+			snprintf(st.kind, sizeof(st.kind), "%s", n->kind);
+			snprintf(st.object, sizeof(st.object), "%.31s", n->object);
+		}
+		rc = fn(key, &st, arg);
+	}
+	return rc;
+}
+
+const struct vs_collector_ops vs_contention_collector = {
+	.name = "contention",
+	.summary = "waits on contended locks of any daemon, from futex calls (no cost when free)",
+	.start = contention_start,
+	.fd = contention_fd,
+	.poll = contention_poll,
+	.stop = contention_stop,
+};
