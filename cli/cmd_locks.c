@@ -252,14 +252,20 @@ static void print_chains(FILE *out, const struct vs_lock_report *r, const struct
 	fprintf(out, "\nWaits of at least %.1f ms, longest first (%zu):\n",
 		(double)a->min_wait_ns / 1e6, n);
 	for (size_t i = 0; i < n && i < a->rows; i++) {
-		const char *wrole = p ? vs_profile_role_of(p, c[i].waiter_comm) : NULL;
-		const char *hrole = p ? vs_profile_role_of(p, c[i].holder_comm) : NULL;
+		char hcomm[VS_COMM_LEN];
+		const char *wrole = p ? vs_profile_role_of(p, c[i].waiter_comm) : NULL, *hrole;
+
+		/* Without jobs or holds of the holder, ask the system its name. */
+		snprintf(hcomm, sizeof(hcomm), "%s", c[i].holder_comm);
+		if (!hcomm[0] && c[i].holder)
+			vs_read_comm(s->target.pid, (pid_t)c[i].holder, hcomm, sizeof(hcomm));
+		hrole = p ? vs_profile_role_of(p, hcomm) : NULL;
 
 		fmt_ns(d, sizeof(d), c[i].dur_ns);
 		fprintf(out, "  %s  %s[%u]%s%s%s waited for %s\n", d, c[i].waiter_comm, c[i].waiter,
 			wrole ? " (" : "", wrole ? wrole : "", wrole ? ")" : "", c[i].lock);
 		if (c[i].holder) {
-			fprintf(out, "      held by %s[%u]%s%s%s", c[i].holder_comm[0] ? c[i].holder_comm : "?",
+			fprintf(out, "      held by %s[%u]%s%s%s", hcomm[0] ? hcomm : "?",
 				c[i].holder, hrole ? " (" : "", hrole ? hrole : "", hrole ? ")" : "");
 			if (c[i].holder_job[0])
 				fprintf(out, " in %s", c[i].holder_job);
