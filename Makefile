@@ -73,7 +73,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)test -r $(VMLINUX_BTF) || { echo "make: this kernel has no BTF ($(VMLINUX_BTF) is missing)" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/vs_types.h $(OUTPUT)/vmlinux.h | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(OUTPUT)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -131,8 +131,9 @@ DEPS_BUILD := make gcc clang bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev 
 DEPS_LAB   := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
 	      qemu-system-x86 dbus util-linux procps
 # libc6-dbg: glibc's static functions by build-id; xz-utils: MiniDebugInfo
-# fixtures; linux-perf: the stack benchmark's comparison.
-DEPS_TEST  := libc6-dbg xz-utils linux-perf
+# fixtures; linux-perf: the stack benchmark's comparison; chromium and a font:
+# flame graphs in a real browser; time: the flame benchmark's peak memory.
+DEPS_TEST  := libc6-dbg xz-utils linux-perf chromium fonts-dejavu-core time
 DEPS       := $(DEPS_BUILD) $(DEPS_LAB) $(DEPS_TEST)
 
 deps:

@@ -9,6 +9,7 @@
 #include <bpf/bpf_core_read.h>
 #include "contention.h"
 #include "ustack.bpf.h"
+#include "hist.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -64,17 +65,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
 } records SEC(".maps");
-
-static __always_inline __u32 log2_bucket(__u64 v)
-{
-	__u32 b = 0;
-
-	for (int i = 0; i < VS_LOCK_HIST - 1 && v > 1; i++) {
-		v >>= 1;
-		b++;
-	}
-	return b;
-}
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(vs_futex_enter, struct pt_regs *regs, long id)
@@ -140,7 +130,7 @@ int BPF_PROG(vs_futex_exit, struct pt_regs *regs, long ret)
 		__sync_fetch_and_add(&st->wait_ns, dur);
 		if (dur > st->wait_max_ns)
 			st->wait_max_ns = dur;
-		b = log2_bucket(dur);
+		b = vs_log2_bucket(dur);
 		if (b < VS_LOCK_HIST)
 			__sync_fetch_and_add(&st->wait_hist[b], 1);
 	}

@@ -9,6 +9,7 @@
 #include <bpf/usdt.bpf.h>
 #include "probes.h"
 #include "ustack.bpf.h"
+#include "hist.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -259,17 +260,6 @@ static __always_inline void fetch_fields(struct pt_regs *ctx, const struct regs_
 	check_fields(spec, f);
 }
 
-static __always_inline __u32 log2_bucket(__u64 v)
-{
-	__u32 b = 0;
-
-	for (int i = 0; i < VS_LOCK_HIST - 1 && v > 1; i++) {
-		v >>= 1;
-		b++;
-	}
-	return b;
-}
-
 static __always_inline void update_max(__u64 *max, __u64 v)
 {
 	if (v > *max)
@@ -410,7 +400,7 @@ static __always_inline void lock_acquired(struct pt_regs *ctx, const struct regs
 			__sync_fetch_and_add(&st->contended, 1);
 		__sync_fetch_and_add(&st->wait_ns, wait);
 		update_max(&st->wait_max_ns, wait);
-		__u32 b = log2_bucket(wait);
+		__u32 b = vs_log2_bucket(wait);
 		if (b < VS_LOCK_HIST)
 			__sync_fetch_and_add(&st->wait_hist[b], 1);
 	}
@@ -445,7 +435,7 @@ static __always_inline void lock_release(struct pt_regs *ctx, const struct regs_
 		__sync_fetch_and_add(&st->holds, 1);
 		__sync_fetch_and_add(&st->hold_ns, hold);
 		update_max(&st->hold_max_ns, hold);
-		__u32 b = log2_bucket(hold);
+		__u32 b = vs_log2_bucket(hold);
 		if (b < VS_LOCK_HIST)
 			__sync_fetch_and_add(&st->hold_hist[b], 1);
 	}

@@ -114,10 +114,12 @@ static int parse_minwidth(const char *s, struct flame_min *m)
 		}
 	}
 	m->percent = *p == '%';
-	if (p == s || (*p && !(m->percent && !p[1])) || (m->percent && v > 10000 * 100))
+	if (p == s || (*p && !(m->percent && !p[1])))
 		return -EINVAL;
 	for (int d = decimals < 0 ? 0 : decimals; d < 2; d++)
 		v *= 10;
+	if (m->percent && v > 100 * 100)
+		return -ERANGE;
 	m->centi = v;
 	return 0;
 }

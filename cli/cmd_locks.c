@@ -308,8 +308,9 @@ static int accept_hold(const struct vs_event *ev)
 	return ev->lock.phase == VS_LOCK_HOLD;
 }
 
-static int run(const struct locks_args *a, struct vs_target *target, FILE *out)
+static int run(void *arg, struct vs_target *target, FILE *out)
 {
+	const struct locks_args *a = arg;
 	struct vs_config cfg = {
 		.profile = a->profile,
 		.lock_min_ns = a->min_wait_ns,
@@ -397,13 +398,18 @@ cleanup:
 
 int cmd_locks(int argc, char **argv)
 {
-	struct vs_target target;
 	struct locks_args a;
 	char err[512];
-	FILE *out;
-	int status;
+	int status = parse_args(argc, argv, &a, err, sizeof(err));
+	struct vs_cli_observer o = {
+		.command = "locks",
+		.pid = a.pid,
+		.daemon = a.daemon,
+		.output = a.output,
+		.run = run,
+		.arg = &a,
+	};
 
-	status = parse_args(argc, argv, &a, err, sizeof(err));
 	if (status) {
 		pr_err("locks: %s", err);
 		return status;
@@ -412,22 +418,5 @@ int cmd_locks(int argc, char **argv)
 		fputs(usage, stdout);
 		return VS_EXIT_OK;
 	}
-	status = vs_cli_open_target(a.pid, a.daemon, &target);
-	if (status)
-		return status;
-	if ((status = vs_cli_check_privileges("locks"))) {
-		vs_target_close(&target);
-		return status;
-	}
-	out = vs_cli_open_output(a.output);
-	if (!out) {
-		vs_target_close(&target);
-		return VS_EXIT_FAILURE;
-	}
-	status = run(&a, &target, out);
-	if (vs_cli_close_output(out)) {
-		pr_err("cannot write '%s'", a.output ? a.output : "stdout");
-		status = VS_EXIT_FAILURE;
-	}
-	return status;
+	return vs_cli_observe(&o);
 }

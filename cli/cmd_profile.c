@@ -125,13 +125,17 @@ int profile_parse_args(int argc, char **argv, struct profile_args *args, char *e
 	return 0;
 }
 
-static int check_tid(pid_t pid, pid_t tid)
+/* -t must name a thread of the target. */
+static int check_target(const struct vs_target *t, void *arg)
 {
+	const struct profile_args *a = arg;
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)tid);
+	if (!a->tid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)t->pid, (int)a->tid);
 	if (access(path, F_OK)) {
-		pr_err("thread %d does not belong to process %d", (int)tid, (int)pid);
+		pr_err("thread %d does not belong to process %d", (int)a->tid, (int)t->pid);
 		return VS_EXIT_USAGE;
 	}
 	return 0;
@@ -177,8 +181,9 @@ static void report_stats(const struct vs_session *s, const struct vs_folded *f)
 		(unsigned long long)st.lost);
 }
 
-static int run(const struct profile_args *args, struct vs_target *target, FILE *out)
+static int run(void *arg, struct vs_target *target, FILE *out)
 {
+	const struct profile_args *args = arg;
 	struct vs_config cfg = {
 		.freq_hz = args->freq_hz,
 		.tid = (uint32_t)args->tid,
@@ -238,42 +243,26 @@ cleanup:
 
 int cmd_profile(int argc, char **argv)
 {
-	struct profile_args args;
-	struct vs_target target;
+	struct profile_args a;
 	char err[512];
-	FILE *out;
-	int status;
+	int status = profile_parse_args(argc, argv, &a, err, sizeof(err));
+	struct vs_cli_observer o = {
+		.command = "profile",
+		.pid = a.pid,
+		.daemon = a.daemon,
+		.output = a.output,
+		.check = check_target,
+		.run = run,
+		.arg = &a,
+	};
 
-	status = profile_parse_args(argc, argv, &args, err, sizeof(err));
 	if (status) {
 		pr_err("profile: %s", err);
 		return status;
 	}
-	if (args.help) {
+	if (a.help) {
 		fputs(usage, stdout);
 		return VS_EXIT_OK;
 	}
-	status = vs_cli_open_target(args.pid, args.daemon, &target);
-	if (status)
-		return status;
-	if (args.tid && (status = check_tid(target.pid, args.tid)))
-		goto cleanup;
-	if ((status = vs_cli_check_privileges("profile")))
-		goto cleanup;
-	out = vs_cli_open_output(args.output);
-	if (!out) {
-		status = VS_EXIT_FAILURE;
-		goto cleanup;
-	}
-	/* run() owns the target from here on. */
-	status = run(&args, &target, out);
-	if (vs_cli_close_output(out)) {
-		pr_err("cannot write '%s': %s", args.output ? args.output : "stdout",
-		       strerror(EIO));
-		status = VS_EXIT_FAILURE;
-	}
-	return status;
-cleanup:
-	vs_target_close(&target);
-	return status;
+	return vs_cli_observe(&o);
 }

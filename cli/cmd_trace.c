@@ -249,8 +249,9 @@ static void on_event(struct vs_consumer *self, const struct vs_event *ev)
 		print_stack(pr, ev);
 }
 
-static int run(const struct trace_args *a, struct vs_target *target, FILE *out)
+static int run(void *arg, struct vs_target *target, FILE *out)
 {
+	const struct trace_args *a = arg;
 	struct vs_config cfg = { .profile = a->profile, .lock_min_ns = a->lock_min_ns };
 	struct printer pr = { .consumer.event = on_event, .out = out, .stacks = a->stacks };
 	const struct vs_profile *profile;
@@ -304,13 +305,19 @@ cleanup:
 
 int cmd_trace(int argc, char **argv)
 {
-	struct vs_target target;
 	struct trace_args a;
 	char err[512];
-	FILE *out;
-	int status;
+	int status = parse_args(argc, argv, &a, err, sizeof(err));
+	struct vs_cli_observer o = {
+		.command = "trace",
+		.pid = a.pid,
+		.daemon = a.daemon,
+		.output = a.output,
+		.line_buffered = 1,
+		.run = run,
+		.arg = &a,
+	};
 
-	status = parse_args(argc, argv, &a, err, sizeof(err));
 	if (status) {
 		pr_err("trace: %s", err);
 		return status;
@@ -319,24 +326,5 @@ int cmd_trace(int argc, char **argv)
 		fputs(usage, stdout);
 		return VS_EXIT_OK;
 	}
-	status = vs_cli_open_target(a.pid, a.daemon, &target);
-	if (status)
-		return status;
-	status = vs_cli_check_privileges("trace");
-	if (status) {
-		vs_target_close(&target);
-		return status;
-	}
-	out = vs_cli_open_output(a.output);
-	if (!out) {
-		vs_target_close(&target);
-		return VS_EXIT_FAILURE;
-	}
-	setvbuf(out, NULL, _IOLBF, 0);
-	status = run(&a, &target, out);
-	if (vs_cli_close_output(out)) {
-		pr_err("cannot write '%s'", a.output ? a.output : "stdout");
-		status = VS_EXIT_FAILURE;
-	}
-	return status;
+	return vs_cli_observe(&o);
 }

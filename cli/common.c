@@ -127,3 +127,32 @@ int vs_cli_close_output(FILE *f)
 		rc = -EIO;
 	return rc;
 }
+
+int vs_cli_observe(const struct vs_cli_observer *o)
+{
+	struct vs_target target;
+	FILE *out;
+	int status = vs_cli_open_target(o->pid, o->daemon, &target);
+
+	if (status)
+		return status;
+	if ((o->check && (status = o->check(&target, o->arg))) ||
+	    (status = vs_cli_check_privileges(o->command)))
+		goto cleanup;
+	out = vs_cli_open_output(o->output);
+	if (!out) {
+		status = VS_EXIT_FAILURE;
+		goto cleanup;
+	}
+	if (o->line_buffered)
+		setvbuf(out, NULL, _IOLBF, 0);
+	status = o->run(o->arg, &target, out);
+	if (vs_cli_close_output(out)) {
+		pr_err("%s: cannot write '%s'", o->command, o->output ? o->output : "stdout");
+		status = VS_EXIT_FAILURE;
+	}
+	return status;
+cleanup:
+	vs_target_close(&target);
+	return status;
+}

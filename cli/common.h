@@ -35,4 +35,21 @@ FILE *vs_cli_open_output(const char *path);
  * reach the file. */
 int vs_cli_close_output(FILE *f);
 
+/* The shape every subcommand that observes one process shares: open the
+ * target (by pid, or by daemon name when pid is 0), run the optional check,
+ * check privileges, open the output, hand both to run() (which owns the
+ * target from then on), and close the output. Returns the exit status. */
+struct vs_cli_observer {
+	const char *command; /* for messages: "profile" */
+	pid_t pid;
+	const char *daemon;
+	const char *output;  /* NULL: stdout */
+	int line_buffered;   /* flush the output at each line (live streams) */
+	int (*check)(const struct vs_target *t, void *arg);
+	int (*run)(void *arg, struct vs_target *t, FILE *out);
+	void *arg;
+};
+
+int vs_cli_observe(const struct vs_cli_observer *o);
+
 #endif

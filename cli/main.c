@@ -22,6 +22,7 @@ static int cmd_version(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "profile", cmd_profile, "sample on-CPU stacks of a daemon as folded stacks" },
+	{ "flame", cmd_flame, "draw folded stacks as an interactive flame graph (SVG)" },
 	{ "trace", cmd_trace, "print each lock, operation, D-Bus call, fork... of a daemon" },
 	{ "locks", cmd_locks, "lock waits and holds per lock, and who waited for whom" },
 	{ "help", cmd_help, "show this help" },

@@ -316,7 +316,7 @@ static struct bpf_link *attach_one(struct probes *p, pid_t pid, size_t idx, cons
 	return bpf_program__attach_uprobe_opts(pp->where == VS_WHERE_URETPROBE
 						       ? p->skel->progs.vs_uretprobe
 						       : p->skel->progs.vs_uprobe,
-					       where, path, 0, &uo);
+					       where, path, pp->offset, &uo);
 }
 
 static int attach_all(struct vs_collector *c, struct probes *p)
@@ -387,6 +387,9 @@ strip:
 	for (size_t i = 0; i < profile->nr_probes; i++) {
 		struct vs_probe_spec *spec = &profile->probes[i].spec;
 
+		/* An offset into a function of another build could fall in the
+		 * middle of an instruction: back to the symbol itself. */
+		profile->probes[i].offset = 0;
 		for (int f = 0; f < VS_PROBE_NUMS; f++)
 			if (uses_memory(&spec->nums[f]))
 				spec->nums_mask &= ~(1u << f);

@@ -23,8 +23,9 @@
  * span.end:TYPE (TYPE: rpc, dbus, caps, qmp, op), fork.begin, fork.end,
  * exec, loop.begin, loop.end, loop.dispatch, keepalive.sent,
  * keepalive.received, keepalive.timeout or thread.job.
- * WHERE is usdt:BINARY:PROVIDER:NAME, uprobe:BINARY:SYMBOL or
- * uretprobe:BINARY:SYMBOL. BINARY is "$exe", "@PROVIDER" (whichever mapped
+ * WHERE is usdt:BINARY:PROVIDER:NAME, uprobe:BINARY:SYMBOL[+N] or
+ * uretprobe:BINARY:SYMBOL. An offset +N must land on an instruction of the
+ * build the profile's build-ids name; on another build it is dropped. BINARY is "$exe", "@PROVIDER" (whichever mapped
  * file carries that USDT provider), or a file name prefix matched against
  * the target's mappings ("libvirt.so.0"). A uretprobe gets the fields its
  * function's uprobe (declared before it) fetched at entry.
@@ -39,6 +40,7 @@
 #define VS_PROFILE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../bpf/probes.h"
 
@@ -64,6 +66,7 @@ struct vs_profile_probe {
 	char binary[256];   /* "$exe", "@provider" or a file name prefix */
 	char provider[64];  /* USDT only */
 	char name[128];     /* USDT probe name, or function symbol */
+	uint64_t offset;    /* uprobes: bytes past the symbol ("SYMBOL+N") */
 	int children;       /* attach in every process; BPF keeps the target's children */
 	int line;           /* in the profile text, for messages */
 };

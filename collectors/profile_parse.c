@@ -293,7 +293,17 @@ static int parse_where(char *tok, struct vs_profile_probe *pp)
 		snprintf(pp->provider, sizeof(pp->provider), "%s", parts[2]);
 		snprintf(pp->name, sizeof(pp->name), "%s", parts[3]);
 	} else if ((!strcmp(parts[0], "uprobe") || !strcmp(parts[0], "uretprobe")) && n == 3) {
+		char *plus = strchr(parts[2], '+');
+
 		pp->where = parts[0][1] == 'r' ? VS_WHERE_URETPROBE : VS_WHERE_UPROBE;
+		if (plus) {
+			char *end;
+
+			*plus = '\0';
+			pp->offset = strtoull(plus + 1, &end, 0);
+			if (*end || pp->where == VS_WHERE_URETPROBE)
+				return -EINVAL;
+		}
 		snprintf(pp->name, sizeof(pp->name), "%s", parts[2]);
 	} else {
 		return -EINVAL;

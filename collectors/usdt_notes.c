@@ -15,56 +15,6 @@
 #define NT_GNU_BUILD_ID 3
 #endif
 
-static int note_has_provider(Elf_Data *data, const char *provider)
-{
-	size_t off = 0, name_off, desc_off;
-	GElf_Nhdr nh;
-
-	while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-		const char *name = (const char *)data->d_buf + name_off;
-		const char *desc = (const char *)data->d_buf + desc_off;
-
-		if (nh.n_type != NT_STAPSDT || nh.n_namesz != 8 || memcmp(name, "stapsdt", 8) ||
-		    nh.n_descsz <= 3 * 8)
-			continue;
-		if (strnlen(desc + 24, nh.n_descsz - 24) < nh.n_descsz - 24 &&
-		    !strcmp(desc + 24, provider))
-			return 1;
-	}
-	return 0;
-}
-
-int vs_usdt_has_provider(const char *path, const char *provider)
-{
-	Elf_Scn *scn = NULL;
-	int fd, found = 0;
-	Elf *elf;
-
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf) {
-		close(fd);
-		return -EINVAL;
-	}
-	while (!found && (scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		data = elf_getdata(scn, NULL);
-		if (data)
-			found = note_has_provider(data, provider);
-	}
-	elf_end(elf);
-	close(fd);
-	return found;
-}
-
 /* Calls fn on every SHT_NOTE section's data until it returns non-zero. */
 static int for_each_note_section(const char *path, int (*fn)(Elf_Data *, void *), void *arg)
 {
@@ -92,6 +42,31 @@ static int for_each_note_section(const char *path, int (*fn)(Elf_Data *, void *)
 	elf_end(elf);
 	close(fd);
 	return rc;
+}
+
+static int note_has_provider(Elf_Data *data, void *arg)
+{
+	const char *provider = arg;
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+
+	while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+		const char *name = (const char *)data->d_buf + name_off;
+		const char *desc = (const char *)data->d_buf + desc_off;
+
+		if (nh.n_type != NT_STAPSDT || nh.n_namesz != 8 || memcmp(name, "stapsdt", 8) ||
+		    nh.n_descsz <= 3 * 8)
+			continue;
+		if (strnlen(desc + 24, nh.n_descsz - 24) < nh.n_descsz - 24 &&
+		    !strcmp(desc + 24, provider))
+			return 1;
+	}
+	return 0;
+}
+
+int vs_usdt_has_provider(const char *path, const char *provider)
+{
+	return for_each_note_section(path, note_has_provider, (void *)provider);
 }
 
 struct build_id_arg {

@@ -32,6 +32,7 @@ struct vs_folded {
 	struct vs_symbolizer *sym;
 	enum vs_event_kind kind;
 	enum vs_folded_weight weight;
+	int (*accept)(const struct vs_event *ev);
 	struct vs_htab *counts; /* struct stack_key -> struct stack_count */
 	uint64_t events;
 	uint64_t total;
@@ -44,7 +45,7 @@ static void on_event(struct vs_consumer *self, const struct vs_event *ev)
 	struct vs_folded *f = (struct vs_folded *)((char *)self - offsetof(struct vs_folded, consumer));
 	uint64_t w;
 
-	if (ev->kind != f->kind)
+	if (ev->kind != f->kind || (f->accept && !f->accept(ev)))
 		return;
 	w = f->weight == VS_FOLDED_COUNT ? 1 : ev->dur_ns / 1000;
 	vs_folded_add(f, ev->comm, ev->stack, w);
@@ -76,6 +77,11 @@ void vs_folded_free(struct vs_folded *f)
 		return;
 	vs_htab_free(f->counts, free);
 	free(f);
+}
+
+void vs_folded_set_filter(struct vs_folded *f, int (*accept)(const struct vs_event *ev))
+{
+	f->accept = accept;
 }
 
 struct vs_consumer *vs_folded_consumer(struct vs_folded *f)

@@ -30,6 +30,10 @@ struct vs_folded *vs_folded_new(const struct vs_stacks *stacks, struct vs_symbol
 				enum vs_event_kind kind, enum vs_folded_weight weight);
 void vs_folded_free(struct vs_folded *f); /* NULL ok */
 
+/* Only events for which accept() returns non-zero are taken (in addition
+ * to the kind given at creation). NULL takes all of that kind. */
+void vs_folded_set_filter(struct vs_folded *f, int (*accept)(const struct vs_event *ev));
+
 /* The consumer to add to a session. */
 struct vs_consumer *vs_folded_consumer(struct vs_folded *f);
 

@@ -32,6 +32,10 @@ probe lock.acquired at uretprobe:libvirt.so.0:virCondWait
 probe lock.cond-wait at uprobe:libvirt.so.0:virCondWaitUntil addr=$arg2
 probe lock.acquired at uretprobe:libvirt.so.0:virCondWaitUntil
 
-# What each worker is doing: the generated RPC stubs name their job.
-probe thread.job at uprobe:libvirt.so.0:virThreadJobSet name=$arg1
+# What each worker is doing: the generated RPC stubs name their job. The
+# probe sits at +9, past "test %rdi,%rdi; je", on a push: uprobes emulate a
+# push, but single-step a test out of line, which costs about 10 us a hit
+# on this kind of machine (bench/RESULTS.md) and runs twice per RPC. %rdi
+# still holds the name there. Only used on the build named above.
+probe thread.job at uprobe:libvirt.so.0:virThreadJobSet+9 name=$arg1
 probe thread.job at uprobe:libvirt.so.0:virThreadJobClear
