@@ -45,9 +45,7 @@ static const char usage[] =
 	"  -h, --help             show this help\n";
 
 static const struct option long_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "daemon", required_argument, NULL, 'D' },
-	{ "duration", required_argument, NULL, 'd' },
+	VS_CLI_TARGET_LONGOPTS,
 	{ "min-wait", required_argument, NULL, 'm' },
 	{ "sort", required_argument, NULL, 's' },
 	{ "rows", required_argument, NULL, 'n' },
@@ -56,21 +54,16 @@ static const struct option long_opts[] = {
 	{ "hold", no_argument, NULL, 'O' },
 	{ "all", no_argument, NULL, 'A' },
 	{ "profile", required_argument, NULL, 'P' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
 
 struct locks_args {
-	pid_t pid;
-	const char *daemon;
-	uint64_t duration_ns;
+	struct vs_cli_target_opts t;
 	uint64_t min_wait_ns;
 	enum vs_lock_sort sort;
 	uint64_t rows;
-	int hist, folded, hold, all, help;
+	int hist, folded, hold, all;
 	const char *profile;
-	const char *output;
 };
 
 static int usage_error(char *err, size_t errlen, const char *fmt, const char *arg)
@@ -79,67 +72,57 @@ static int usage_error(char *err, size_t errlen, const char *fmt, const char *ar
 	return VS_EXIT_USAGE;
 }
 
+static int own_option(int opt, const char *arg, struct locks_args *a, char *err, size_t errlen)
+{
+	switch (opt) {
+	case 'm':
+		if (vs_parse_ms(arg, 3600 * 1000, &a->min_wait_ns))
+			return usage_error(err, errlen, "invalid --min-wait '%s': expected milliseconds", arg);
+		break;
+	case 's':
+		if (!strcmp(arg, "wait"))
+			a->sort = VS_LOCK_SORT_WAIT;
+		else if (!strcmp(arg, "hold"))
+			a->sort = VS_LOCK_SORT_HOLD;
+		else if (!strcmp(arg, "count"))
+			a->sort = VS_LOCK_SORT_COUNT;
+		else
+			return usage_error(err, errlen, "invalid --sort '%s': expected wait, hold or count",
+					   arg);
+		break;
+	case 'n':
+		if (vs_parse_u64(arg, 1, 100000, &a->rows))
+			return usage_error(err, errlen, "invalid row count '%s'", arg);
+		break;
+	case 'H': a->hist = 1; break;
+	case 'f': a->folded = 1; break;
+	case 'O': a->hold = 1; break;
+	case 'A': a->all = 1; break;
+	case 'P': a->profile = arg; break;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct locks_args *a, char *err, size_t errlen)
 {
-	int opt;
+	int opt, rc;
 
 	memset(a, 0, sizeof(*a));
 	a->min_wait_ns = 10 * VS_NSEC_PER_MSEC;
 	a->rows = 20;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:d:n:fo:h", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			if (vs_parse_pid(optarg, &a->pid))
-				return usage_error(err, errlen, "invalid pid '%s'", optarg);
-			break;
-		case 'D': a->daemon = optarg; break;
-		case 'd':
-			if (vs_parse_seconds(optarg, 1000000, VS_MAX_DURATION_NS, &a->duration_ns))
-				return usage_error(err, errlen,
-						   "invalid duration '%s': expected 0.001 to 604800 seconds",
-						   optarg);
-			break;
-		case 'm':
-			/* milliseconds, fractions allowed: parsed as seconds, scaled */
-			if (vs_parse_seconds(optarg, 0, 3600 * 1000 * VS_NSEC_PER_SEC, &a->min_wait_ns))
-				return usage_error(err, errlen, "invalid --min-wait '%s': expected milliseconds",
-						   optarg);
-			a->min_wait_ns = a->min_wait_ns / 1000 ? a->min_wait_ns / 1000 : 1;
-			break;
-		case 's':
-			if (!strcmp(optarg, "wait"))
-				a->sort = VS_LOCK_SORT_WAIT;
-			else if (!strcmp(optarg, "hold"))
-				a->sort = VS_LOCK_SORT_HOLD;
-			else if (!strcmp(optarg, "count"))
-				a->sort = VS_LOCK_SORT_COUNT;
-			else
-				return usage_error(err, errlen, "invalid --sort '%s': expected wait, hold or count",
-						   optarg);
-			break;
-		case 'n':
-			if (vs_parse_u64(optarg, 1, 100000, &a->rows))
-				return usage_error(err, errlen, "invalid row count '%s'", optarg);
-			break;
-		case 'H': a->hist = 1; break;
-		case 'f': a->folded = 1; break;
-		case 'O': a->hold = 1; break;
-		case 'A': a->all = 1; break;
-		case 'P': a->profile = optarg; break;
-		case 'o': a->output = optarg; break;
-		case 'h': a->help = 1; return 0;
-		case ':':
-			return usage_error(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			return usage_error(err, errlen, "unknown option '%s'", argv[optind - 1]);
-		}
+	while ((opt = getopt_long(argc, argv, ":" VS_CLI_TARGET_SHORTOPTS "n:f", long_opts,
+				  NULL)) != -1) {
+		rc = vs_cli_target_option(opt, optarg, argv, &a->t, err, errlen);
+		if (rc == VS_CLI_OPT_OTHER)
+			rc = own_option(opt, optarg, a, err, errlen);
+		if (rc)
+			return rc;
 	}
-	if (optind < argc)
-		return usage_error(err, errlen, "unexpected argument '%s'", argv[optind]);
-	if (!a->pid == !a->daemon)
-		return usage_error(err, errlen, "%s", "name the target with either -p PID or --daemon NAME");
+	rc = vs_cli_target_done(argc, argv, &a->t, err, errlen);
+	if (rc)
+		return rc;
 	if (a->hold && !a->folded)
 		return usage_error(err, errlen, "%s", "--hold goes with -f");
 	if (a->hold && !a->all)
@@ -355,7 +338,7 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 		a->all ? "counting every lock acquisition" : "watching contended locks",
 		(int)target->pid, profile ? "'" : "", profile ? profile->name : "none",
 		profile ? "'" : "");
-	rc = vs_session_run(&s, a->duration_ns);
+	rc = vs_session_run(&s, a->t.duration_ns);
 	if (rc == -ESRCH) {
 		pr_err("process %d exited; reporting what was seen", (int)target->pid);
 		exited = 1;
@@ -403,9 +386,7 @@ int cmd_locks(int argc, char **argv)
 	int status = parse_args(argc, argv, &a, err, sizeof(err));
 	struct vs_cli_observer o = {
 		.command = "locks",
-		.pid = a.pid,
-		.daemon = a.daemon,
-		.output = a.output,
+		.target = &a.t,
 		.run = run,
 		.arg = &a,
 	};
@@ -414,7 +395,7 @@ int cmd_locks(int argc, char **argv)
 		pr_err("locks: %s", err);
 		return status;
 	}
-	if (a.help) {
+	if (a.t.help) {
 		fputs(usage, stdout);
 		return VS_EXIT_OK;
 	}

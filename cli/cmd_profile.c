@@ -37,15 +37,11 @@ static const char usage[] =
 	"  -h, --help             show this help\n";
 
 static const struct option long_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "daemon", required_argument, NULL, 'D' },
+	VS_CLI_TARGET_LONGOPTS,
 	{ "frequency", required_argument, NULL, 'F' },
-	{ "duration", required_argument, NULL, 'd' },
 	{ "tid", required_argument, NULL, 't' },
-	{ "output", required_argument, NULL, 'o' },
 	{ "unwind", required_argument, NULL, 'U' },
 	{ "children", no_argument, NULL, 'C' },
-	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
 
@@ -55,74 +51,55 @@ static int bad(char *err, size_t errlen, const char *fmt, const char *arg)
 	return VS_EXIT_USAGE;
 }
 
+/* The options of profile's own. */
+static int own_option(int opt, const char *arg, struct profile_args *args, char *err,
+		      size_t errlen)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case 'F':
+		if (vs_parse_u64(arg, 1, MAX_FREQ_HZ, &v))
+			return bad(err, errlen, "invalid frequency '%s': expected 1 to 50000 Hz", arg);
+		args->freq_hz = (uint32_t)v;
+		return 0;
+	case 't':
+		if (vs_parse_pid(arg, &args->tid))
+			return bad(err, errlen, "invalid thread id '%s'", arg);
+		return 0;
+	case 'C':
+		args->children = 1;
+		return 0;
+	case 'U':
+		if (!strcmp(arg, "dwarf"))
+			args->unwind = VS_UNWIND_DWARF;
+		else if (!strcmp(arg, "fp"))
+			args->unwind = VS_UNWIND_FP;
+		else
+			return bad(err, errlen, "invalid unwind mode '%s': expected dwarf or fp", arg);
+		return 0;
+	}
+	return bad(err, errlen, "unknown option '%s'", "?");
+}
+
 int profile_parse_args(int argc, char **argv, struct profile_args *args, char *err,
 		       size_t errlen)
 {
-	uint64_t v;
-	int opt;
+	int opt, rc;
 
 	memset(args, 0, sizeof(*args));
 	args->freq_hz = 99;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:F:d:t:o:h", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'p':
-			if (vs_parse_pid(optarg, &args->pid))
-				return bad(err, errlen, "invalid pid '%s'", optarg);
-			break;
-		case 'D':
-			if (!*optarg)
-				return bad(err, errlen, "empty daemon name%s", "");
-			args->daemon = optarg;
-			break;
-		case 'F':
-			if (vs_parse_u64(optarg, 1, MAX_FREQ_HZ, &v))
-				return bad(err, errlen,
-					   "invalid frequency '%s': expected 1 to 50000 Hz", optarg);
-			args->freq_hz = (uint32_t)v;
-			break;
-		case 'd':
-			if (vs_parse_seconds(optarg, 1000000, VS_MAX_DURATION_NS, &args->duration_ns))
-				return bad(err, errlen,
-					   "invalid duration '%s': expected 0.001 to 604800 seconds",
-					   optarg);
-			break;
-		case 't':
-			if (vs_parse_pid(optarg, &args->tid))
-				return bad(err, errlen, "invalid thread id '%s'", optarg);
-			break;
-		case 'o':
-			args->output = optarg;
-			break;
-		case 'C':
-			args->children = 1;
-			break;
-		case 'U':
-			if (!strcmp(optarg, "dwarf"))
-				args->unwind = VS_UNWIND_DWARF;
-			else if (!strcmp(optarg, "fp"))
-				args->unwind = VS_UNWIND_FP;
-			else
-				return bad(err, errlen, "invalid unwind mode '%s': expected dwarf or fp",
-					   optarg);
-			break;
-		case 'h':
-			args->help = 1;
-			return 0;
-		case ':':
-			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-			return VS_EXIT_USAGE;
-		default:
-			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
-			return VS_EXIT_USAGE;
-		}
+	while ((opt = getopt_long(argc, argv, ":" VS_CLI_TARGET_SHORTOPTS "F:t:", long_opts,
+				  NULL)) != -1) {
+		rc = vs_cli_target_option(opt, optarg, argv, &args->t, err, errlen);
+		if (rc == VS_CLI_OPT_OTHER)
+			rc = own_option(opt, optarg, args, err, errlen);
+		if (rc)
+			return rc;
 	}
-	if (optind < argc)
-		return bad(err, errlen, "unexpected argument '%s'", argv[optind]);
-	if (!args->pid == !args->daemon)
-		return bad(err, errlen, "%s", "name the target with either -p PID or --daemon NAME");
-	return 0;
+	return vs_cli_target_done(argc, argv, &args->t, err, errlen);
 }
 
 /* -t must name a thread of the target. */
@@ -215,7 +192,7 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 		goto cleanup;
 	}
 	fprintf(stderr, "virtscope: profiling pid %d at %u Hz\n", (int)target->pid, cfg.freq_hz);
-	rc = vs_session_run(&s, args->duration_ns);
+	rc = vs_session_run(&s, args->t.duration_ns);
 	vs_session_stop(&s);
 	if (rc && rc != -ESRCH) {
 		pr_err("profiling failed: %s", strerror(-rc));
@@ -248,9 +225,7 @@ int cmd_profile(int argc, char **argv)
 	int status = profile_parse_args(argc, argv, &a, err, sizeof(err));
 	struct vs_cli_observer o = {
 		.command = "profile",
-		.pid = a.pid,
-		.daemon = a.daemon,
-		.output = a.output,
+		.target = &a.t,
 		.check = check_target,
 		.run = run,
 		.arg = &a,
@@ -260,7 +235,7 @@ int cmd_profile(int argc, char **argv)
 		pr_err("profile: %s", err);
 		return status;
 	}
-	if (a.help) {
+	if (a.t.help) {
 		fputs(usage, stdout);
 		return VS_EXIT_OK;
 	}

@@ -34,26 +34,18 @@ static const char usage[] =
 	"  -h, --help             show this help\n";
 
 static const struct option long_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "daemon", required_argument, NULL, 'D' },
-	{ "duration", required_argument, NULL, 'd' },
+	VS_CLI_TARGET_LONGOPTS,
 	{ "profile", required_argument, NULL, 'P' },
 	{ "stacks", no_argument, NULL, 'S' },
 	{ "lock-min", required_argument, NULL, 'L' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
 
 struct trace_args {
-	pid_t pid;
-	const char *daemon;
-	uint64_t duration_ns;
+	struct vs_cli_target_opts t;
 	const char *profile;
 	int stacks;
 	uint64_t lock_min_ns;
-	const char *output;
-	int help;
 };
 
 struct printer {
@@ -67,57 +59,31 @@ struct printer {
 
 static int parse_args(int argc, char **argv, struct trace_args *a, char *err, size_t errlen)
 {
-	int opt;
+	int opt, rc;
 
 	memset(a, 0, sizeof(*a));
 	a->lock_min_ns = VS_NSEC_PER_MSEC;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:d:o:h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":" VS_CLI_TARGET_SHORTOPTS, long_opts, NULL)) != -1) {
+		rc = vs_cli_target_option(opt, optarg, argv, &a->t, err, errlen);
+		if (rc != VS_CLI_OPT_OTHER) {
+			if (rc)
+				return rc;
+			continue;
+		}
 		switch (opt) {
-		case 'p':
-			if (vs_parse_pid(optarg, &a->pid)) {
-				snprintf(err, errlen, "invalid pid '%s'", optarg);
-				return VS_EXIT_USAGE;
-			}
-			break;
-		case 'D': a->daemon = optarg; break;
-		case 'd':
-			if (vs_parse_seconds(optarg, 1000000, VS_MAX_DURATION_NS, &a->duration_ns)) {
-				snprintf(err, errlen,
-					 "invalid duration '%s': expected 0.001 to 604800 seconds", optarg);
-				return VS_EXIT_USAGE;
-			}
-			break;
 		case 'P': a->profile = optarg; break;
 		case 'S': a->stacks = 1; break;
 		case 'L':
-			if (vs_parse_seconds(optarg, 0, 3600 * 1000ULL * VS_NSEC_PER_SEC, &a->lock_min_ns)) {
+			if (vs_parse_ms(optarg, 3600 * 1000, &a->lock_min_ns)) {
 				snprintf(err, errlen, "invalid --lock-min '%s': expected milliseconds", optarg);
 				return VS_EXIT_USAGE;
 			}
-			/* parsed as seconds: the option is in milliseconds */
-			a->lock_min_ns = a->lock_min_ns / 1000 ? a->lock_min_ns / 1000 : 1;
 			break;
-		case 'o': a->output = optarg; break;
-		case 'h': a->help = 1; return 0;
-		case ':':
-			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
-			return VS_EXIT_USAGE;
-		default:
-			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
-			return VS_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
-		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
-		return VS_EXIT_USAGE;
-	}
-	if (!a->pid == !a->daemon) {
-		snprintf(err, errlen, "name the target with either -p PID or --daemon NAME");
-		return VS_EXIT_USAGE;
-	}
-	return 0;
+	return vs_cli_target_done(argc, argv, &a->t, err, errlen);
 }
 
 static const char *span_name(enum vs_span_kind k)
@@ -282,7 +248,7 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 	fprintf(stderr, "virtscope: tracing pid %d with profile '%s' (%zu probes)\n",
 		(int)target->pid, profile ? profile->name : "?", profile ? profile->nr_probes : 0);
 	pr.t0 = vs_now_ns();
-	rc = vs_session_run(&s, a->duration_ns);
+	rc = vs_session_run(&s, a->t.duration_ns);
 	vs_session_stop(&s);
 	if (rc == -ESRCH) {
 		pr_err("process %d exited during the trace", (int)target->pid);
@@ -310,9 +276,7 @@ int cmd_trace(int argc, char **argv)
 	int status = parse_args(argc, argv, &a, err, sizeof(err));
 	struct vs_cli_observer o = {
 		.command = "trace",
-		.pid = a.pid,
-		.daemon = a.daemon,
-		.output = a.output,
+		.target = &a.t,
 		.line_buffered = 1,
 		.run = run,
 		.arg = &a,
@@ -322,7 +286,7 @@ int cmd_trace(int argc, char **argv)
 		pr_err("trace: %s", err);
 		return status;
 	}
-	if (a.help) {
+	if (a.t.help) {
 		fputs(usage, stdout);
 		return VS_EXIT_OK;
 	}

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common.h"
+
 enum {
 	VS_EXIT_OK = 0,
 	VS_EXIT_FAILURE = 1,
@@ -22,15 +24,11 @@ int cmd_flame(int argc, char **argv);
 /* `profile`'s options, parsed apart from running so that tests can check
  * the parsing alone. */
 struct profile_args {
-	pid_t pid;           /* 0 when --daemon names the target */
-	const char *daemon;
+	struct vs_cli_target_opts t;
 	uint32_t freq_hz;
-	uint64_t duration_ns; /* 0: until interrupted */
 	pid_t tid;
-	const char *output;  /* NULL: stdout */
 	int unwind;          /* enum vs_unwind_mode */
 	int children;
-	int help;
 };
 
 /* 0, or VS_EXIT_USAGE with a one-line reason in err. */

@@ -3,6 +3,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -22,6 +23,74 @@ int vs_parse_pid(const char *s, pid_t *pid)
 
 	if (!rc)
 		*pid = (pid_t)v;
+	return rc;
+}
+
+int vs_cli_target_option(int opt, const char *arg, char **argv, struct vs_cli_target_opts *t,
+			 char *err, size_t errlen)
+{
+	switch (opt) {
+	case 'p':
+		if (vs_parse_pid(arg, &t->pid))
+			break;
+		return VS_CLI_OPT_TAKEN;
+	case 'D':
+		if (!*arg) {
+			snprintf(err, errlen, "empty daemon name");
+			return VS_EXIT_USAGE;
+		}
+		t->daemon = arg;
+		return VS_CLI_OPT_TAKEN;
+	case 'd':
+		if (vs_parse_seconds(arg, 1000000, VS_MAX_DURATION_NS, &t->duration_ns)) {
+			snprintf(err, errlen, "invalid duration '%s': expected 0.001 to 604800 seconds",
+				 arg);
+			return VS_EXIT_USAGE;
+		}
+		return VS_CLI_OPT_TAKEN;
+	case 'o':
+		t->output = arg;
+		return VS_CLI_OPT_TAKEN;
+	case 'h':
+		t->help = 1;
+		return VS_CLI_OPT_TAKEN;
+	case ':':
+		snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+		return VS_EXIT_USAGE;
+	case '?':
+		snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+		return VS_EXIT_USAGE;
+	default:
+		return VS_CLI_OPT_OTHER;
+	}
+	snprintf(err, errlen, "invalid pid '%s'", arg);
+	return VS_EXIT_USAGE;
+}
+
+int vs_cli_target_done(int argc, char **argv, const struct vs_cli_target_opts *t, char *err,
+		       size_t errlen)
+{
+	if (t->help)
+		return 0;
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return VS_EXIT_USAGE;
+	}
+	if (!t->pid == !t->daemon) {
+		snprintf(err, errlen, "name the target with either -p PID or --daemon NAME");
+		return VS_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int vs_parse_ms(const char *s, uint64_t max_ms, uint64_t *out_ns)
+{
+	uint64_t v;
+	/* Parsed as seconds, then scaled: the same rules for fractions. */
+	int rc = vs_parse_seconds(s, 0, max_ms * VS_NSEC_PER_SEC, &v);
+
+	if (!rc)
+		*out_ns = v / 1000 ? v / 1000 : 1;
 	return rc;
 }
 
@@ -132,14 +201,14 @@ int vs_cli_observe(const struct vs_cli_observer *o)
 {
 	struct vs_target target;
 	FILE *out;
-	int status = vs_cli_open_target(o->pid, o->daemon, &target);
+	int status = vs_cli_open_target(o->target->pid, o->target->daemon, &target);
 
 	if (status)
 		return status;
 	if ((o->check && (status = o->check(&target, o->arg))) ||
 	    (status = vs_cli_check_privileges(o->command)))
 		goto cleanup;
-	out = vs_cli_open_output(o->output);
+	out = vs_cli_open_output(o->target->output);
 	if (!out) {
 		status = VS_EXIT_FAILURE;
 		goto cleanup;
@@ -148,7 +217,8 @@ int vs_cli_observe(const struct vs_cli_observer *o)
 		setvbuf(out, NULL, _IOLBF, 0);
 	status = o->run(o->arg, &target, out);
 	if (vs_cli_close_output(out)) {
-		pr_err("%s: cannot write '%s'", o->command, o->output ? o->output : "stdout");
+		pr_err("%s: cannot write '%s'", o->command,
+		       o->target->output ? o->target->output : "stdout");
 		status = VS_EXIT_FAILURE;
 	}
 	return status;

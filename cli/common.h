@@ -12,6 +12,41 @@
 /* Longest accepted -d: a week. Longer runs are surely a typo. */
 #define VS_MAX_DURATION_NS (7ULL * 24 * 3600 * 1000000000ULL)
 
+/* The options every subcommand that observes a process takes. */
+struct vs_cli_target_opts {
+	pid_t pid;            /* 0 when daemon names the target */
+	const char *daemon;
+	uint64_t duration_ns; /* 0: until interrupted */
+	const char *output;   /* NULL: stdout */
+	int help;
+};
+
+/* The short options and long options those are, for a command's tables. */
+#define VS_CLI_TARGET_SHORTOPTS "p:d:o:h"
+#define VS_CLI_TARGET_LONGOPTS                                   \
+	{ "pid", required_argument, NULL, 'p' },                 \
+	{ "daemon", required_argument, NULL, 'D' },              \
+	{ "duration", required_argument, NULL, 'd' },            \
+	{ "output", required_argument, NULL, 'o' },              \
+	{ "help", no_argument, NULL, 'h' }
+
+enum { VS_CLI_OPT_TAKEN = 0, VS_CLI_OPT_OTHER = 1 };
+
+/* Takes getopt's opt when it is one of those (or a missing value or an
+ * unknown option): VS_CLI_OPT_TAKEN, VS_CLI_OPT_OTHER when the command must
+ * handle it, or VS_EXIT_USAGE with a one-line reason in err. */
+int vs_cli_target_option(int opt, const char *arg, char **argv, struct vs_cli_target_opts *t,
+			 char *err, size_t errlen);
+
+/* After the options: no leftover argument, and exactly one of -p and
+ * --daemon unless help was asked for. 0 or VS_EXIT_USAGE. */
+int vs_cli_target_done(int argc, char **argv, const struct vs_cli_target_opts *t, char *err,
+		       size_t errlen);
+
+/* Parses milliseconds (fractions allowed, up to max_ms) into ns, at least
+ * 1 ns so that 0 still means "every one". 0 or -EINVAL/-ERANGE. */
+int vs_parse_ms(const char *s, uint64_t max_ms, uint64_t *out_ns);
+
 /* Parses -p's value (a positive pid) into *pid; 0 or -EINVAL/-ERANGE. */
 int vs_parse_pid(const char *s, pid_t *pid);
 
@@ -41,9 +76,7 @@ int vs_cli_close_output(FILE *f);
  * target from then on), and close the output. Returns the exit status. */
 struct vs_cli_observer {
 	const char *command; /* for messages: "profile" */
-	pid_t pid;
-	const char *daemon;
-	const char *output;  /* NULL: stdout */
+	const struct vs_cli_target_opts *target;
 	int line_buffered;   /* flush the output at each line (live streams) */
 	int (*check)(const struct vs_target *t, void *arg);
 	int (*run)(void *arg, struct vs_target *t, FILE *out);

@@ -28,7 +28,7 @@ static void profile_defaults(void)
 	char err[256] = "";
 
 	CHECK(PARSE(&a, err, "-p", "123") == 0);
-	CHECK(a.pid == 123 && a.freq_hz == 99 && a.duration_ns == 0 && !a.output && !a.tid);
+	CHECK(a.t.pid == 123 && a.freq_hz == 99 && a.t.duration_ns == 0 && !a.t.output && !a.tid);
 }
 
 static void profile_all_options(void)
@@ -38,8 +38,8 @@ static void profile_all_options(void)
 
 	CHECK(PARSE(&a, err, "--daemon", "libvirtd", "-F", "999", "-d", "2.5", "-t", "77",
 		    "-o", "out.folded") == 0);
-	CHECK(!a.pid && !strcmp(a.daemon, "libvirtd") && a.freq_hz == 999);
-	CHECK(a.duration_ns == 2500000000ULL && a.tid == 77 && !strcmp(a.output, "out.folded"));
+	CHECK(!a.t.pid && !strcmp(a.t.daemon, "libvirtd") && a.freq_hz == 999);
+	CHECK(a.t.duration_ns == 2500000000ULL && a.tid == 77 && !strcmp(a.t.output, "out.folded"));
 }
 
 static void profile_rejects(void)
@@ -77,7 +77,7 @@ static void profile_help(void)
 	struct profile_args a;
 	char err[256] = "";
 
-	CHECK(PARSE(&a, err, "--help") == 0 && a.help);
+	CHECK(PARSE(&a, err, "--help") == 0 && a.t.help);
 }
 
 UNIT_SUITE(args, UNIT_TEST(profile_defaults), UNIT_TEST(profile_all_options),
