@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Futex waits of the target (see contention.h): sys_enter notes when a
- * thread starts waiting on a futex word and who owns the mutex there;
- * sys_exit counts the wait and, past the threshold, sends it with the
- * waiter's stack. BTF tracepoints, so no tracefs and no kprobes. */
+/* Contended mutex waits of the target (see contention.h), from the
+ * sched_switch BTF tracepoint only: a thread switched out inside a futex wait
+ * on a locked mutex is noted with the word, the owner and its stack (taken
+ * then, in its own context); when it is switched back in, the wait is
+ * counted and, past the threshold, sent. No tracefs, no kprobes, and no
+ * per-system-call tracepoint, whose slow path every system call of the
+ * machine would take. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -31,14 +34,25 @@ struct pending {
 	__u32 owner;
 	__u32 pad;
 	__u64 owner_waits;
+	__u64 regs[VS_UREG_COUNT];
+	__u32 len;
+	__u32 pad2;
+	__u8 stack[VS_CONTENTION_STACK];
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
 	__type(key, __u32);
 	__type(value, struct pending);
 } waiting SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pending);
+} pending_new SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -66,54 +80,70 @@ struct {
 	__uint(max_entries, 4 << 20);
 } records SEC(".maps");
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(vs_futex_enter, struct pt_regs *regs, long id)
+/* The thread is about to block: if it is in a futex wait on a locked
+ * mutex, note the word, the owner, and its stack now, in its own context. */
+static __always_inline void switched_out(struct task_struct *prev)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct pending p = {};
-	__u32 tid = (__u32)pid_tgid, op;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	__u32 tid = prev->pid, zero = 0, op;
+	struct pending *p;
+	__u64 sp;
 
-	if (id != NR_FUTEX || pid_tgid >> 32 != targ_tgid)
-		return 0;
+	if (BPF_CORE_READ(regs, orig_ax) != NR_FUTEX)
+		return;
 	op = (__u32)BPF_CORE_READ(regs, si) & FUTEX_CMD_MASK;
 	/* A contended glibc mutex sleeps with futex_wait(&lock, 2): the lock
 	 * word is 2, "locked, with waiters". Condition variables, semaphores
 	 * and other futex users wait on other values, and are not locks. */
-	if (op == FUTEX_LOCK_PI)
-		;
-	else if ((op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET) || BPF_CORE_READ(regs, dx) != 2)
-		return 0;
-	p.uaddr = BPF_CORE_READ(regs, di);
-	p.ts = bpf_ktime_get_ns();
-	/* pthread_mutex_t: the lock word at +0, the owner's tid at +8. On a
-	 * condition variable's word this reads something else; user space
-	 * keeps only owners that are threads of the target. */
-	bpf_probe_read_user(&p.owner, sizeof(p.owner), (void *)(p.uaddr + 8));
-	if (p.owner) {
-		struct pending *op = bpf_map_lookup_elem(&waiting, &p.owner);
+	if (op != FUTEX_LOCK_PI &&
+	    ((op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET) || BPF_CORE_READ(regs, dx) != 2))
+		return;
+	p = bpf_map_lookup_elem(&pending_new, &zero);
+	if (!p)
+		return;
+	p->uaddr = BPF_CORE_READ(regs, di);
+	p->ts = bpf_ktime_get_ns();
+	p->owner = 0;
+	p->owner_waits = 0;
+	bpf_probe_read_user(&p->owner, sizeof(p->owner), (void *)(p->uaddr + 8));
+	if (p->owner) {
+		struct pending *op2 = bpf_map_lookup_elem(&waiting, &p->owner);
 
-		if (op)
-			p.owner_waits = op->uaddr;
+		if (op2)
+			p->owner_waits = op2->uaddr;
 	}
-	bpf_map_update_elem(&waiting, &tid, &p, BPF_ANY);
-	return 0;
+	p->regs[VS_UREG_RAX] = BPF_CORE_READ(regs, ax);
+	p->regs[VS_UREG_RDX] = BPF_CORE_READ(regs, dx);
+	p->regs[VS_UREG_RCX] = BPF_CORE_READ(regs, cx);
+	p->regs[VS_UREG_RBX] = BPF_CORE_READ(regs, bx);
+	p->regs[VS_UREG_RSI] = BPF_CORE_READ(regs, si);
+	p->regs[VS_UREG_RDI] = BPF_CORE_READ(regs, di);
+	p->regs[VS_UREG_RBP] = BPF_CORE_READ(regs, bp);
+	p->regs[VS_UREG_RSP] = sp = BPF_CORE_READ(regs, sp);
+	p->regs[VS_UREG_R8] = BPF_CORE_READ(regs, r8);
+	p->regs[VS_UREG_R9] = BPF_CORE_READ(regs, r9);
+	p->regs[VS_UREG_R10] = BPF_CORE_READ(regs, r10);
+	p->regs[VS_UREG_R11] = BPF_CORE_READ(regs, r11);
+	p->regs[VS_UREG_R12] = BPF_CORE_READ(regs, r12);
+	p->regs[VS_UREG_R13] = BPF_CORE_READ(regs, r13);
+	p->regs[VS_UREG_R14] = BPF_CORE_READ(regs, r14);
+	p->regs[VS_UREG_R15] = BPF_CORE_READ(regs, r15);
+	p->regs[VS_UREG_RIP] = BPF_CORE_READ(regs, ip);
+	p->len = bpf_probe_read_user(p->stack, sizeof(p->stack), (void *)sp) ? 0 : sizeof(p->stack);
+	bpf_map_update_elem(&waiting, &tid, p, BPF_ANY);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(vs_futex_exit, struct pt_regs *regs, long ret)
+/* The thread runs again: its wait is over. */
+static __always_inline void switched_in(struct task_struct *next)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid(), dur, size;
-	__u32 tid = (__u32)pid_tgid, zero = 0, b;
+	__u32 tid = next->pid, zero = 0, b;
 	struct vs_contention_stats *st;
 	struct vs_contention_record *r;
-	struct pt_regs uregs;
-	struct pending *p;
+	struct pending *p = bpf_map_lookup_elem(&waiting, &tid);
+	__u64 dur, size;
 
-	if (pid_tgid >> 32 != targ_tgid)
-		return 0;
-	p = bpf_map_lookup_elem(&waiting, &tid);
 	if (!p)
-		return 0;
+		return;
 	dur = bpf_ktime_get_ns() - p->ts;
 	st = bpf_map_lookup_elem(&stats, &p->uaddr);
 	if (!st) {
@@ -138,21 +168,18 @@ int BPF_PROG(vs_futex_exit, struct pt_regs *regs, long ret)
 		r->ts_ns = p->ts;
 		r->dur_ns = dur;
 		r->uaddr = p->uaddr;
-		r->pid = pid_tgid >> 32;
+		r->pid = targ_tgid;
 		r->tid = tid;
 		r->owner = p->owner;
 		r->pad = 0;
 		r->owner_waits = p->owner_waits;
-		bpf_get_current_comm(r->comm, sizeof(r->comm));
-		/* In the system call's context, the user registers are the
-		 * task's own: the waiter's stack as it waits. */
-		if (bpf_probe_read_kernel(&uregs, sizeof(uregs), regs))
-			vs_snapshot_user(&r->snap, 0);
-		else
-			vs_snapshot_user(&r->snap, &uregs);
-		size = VS_CONTENTION_RECORD_HDR_SIZE + r->snap.len;
-		if (size > sizeof(*r))
-			size = sizeof(*r);
+		bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), next->comm);
+		__builtin_memcpy(r->snap.regs, p->regs, sizeof(p->regs));
+		r->snap.flags = 0;
+		r->snap.len = p->len;
+		/* too big for an inlined copy */
+		bpf_probe_read_kernel(r->snap.data, sizeof(p->stack), p->stack);
+		size = VS_CONTENTION_RECORD_HDR_SIZE + VS_CONTENTION_STACK;
 		if (bpf_ringbuf_output(&records, r, size,
 				       bpf_ringbuf_query(&records, BPF_RB_AVAIL_DATA) >= wakeup_bytes
 					       ? BPF_RB_FORCE_WAKEUP
@@ -160,5 +187,17 @@ int BPF_PROG(vs_futex_exit, struct pt_regs *regs, long ret)
 			__sync_fetch_and_add(&lost, 1);
 	}
 	bpf_map_delete_elem(&waiting, &tid);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(vs_contention_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	/* A preempted thread is runnable, not waiting; a thread that blocks
+	 * has a non-zero state. */
+	if (!preempt && prev_state && prev->tgid == targ_tgid && !(prev->flags & 0x00200000))
+		switched_out(prev);
+	if (next->tgid == targ_tgid)
+		switched_in(next);
 	return 0;
 }

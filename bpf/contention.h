@@ -1,10 +1,13 @@
-/* Lock contention from the futex system call: a thread that finds a mutex
- * taken sleeps in futex(FUTEX_WAIT) on the mutex's word, and nothing happens
- * in the kernel for a lock that is free. So watching futex waits costs
- * nothing on the hot, uncontended path, whatever the daemon: the waits of
- * any pthread mutex show up, with the holder read from the mutex itself
- * (glibc keeps the owner's tid at +8 of pthread_mutex_t). Shared by
- * contention.bpf.c and collectors/contention.c. */
+/* Lock contention from the scheduler: a thread that finds a mutex taken
+ * sleeps in futex(FUTEX_WAIT) on the mutex's word, and nothing happens in
+ * the kernel for a lock that is free. So a thread of the target switched out
+ * while in that system call (its saved registers say which call, and which
+ * word) is a contended wait, and the wait ends when it is switched back in.
+ * Only context switches are watched, not every system call, which keeps the
+ * cost off the daemon's hot paths whatever the daemon: the waits of any
+ * pthread mutex show up, with the holder read from the mutex itself (glibc
+ * keeps the owner's tid at +8 of pthread_mutex_t). Shared by contention.bpf.c
+ * and collectors/contention.c. */
 #ifndef VS_BPF_CONTENTION_H
 #define VS_BPF_CONTENTION_H
 
@@ -12,6 +15,10 @@
 #include "ustack.h"
 
 /* One futex wait of at least the threshold. */
+/* The waiter's stack is copied when it blocks, before anyone knows whether
+ * the wait will be long, so it is kept short. */
+#define VS_CONTENTION_STACK 2048
+
 struct vs_contention_record {
 	__u64 ts_ns;    /* when the wait began */
 	__u64 dur_ns;
