@@ -13,10 +13,14 @@ echo "## Cost of lock tracing (virtscope locks)"
 echo
 echo "Anchor: the same load without virtscope, alternating runs ($ROUNDS rounds):"
 echo "\`scripts/load rpc -d 8\` and \`scripts/load start-destroy --domains 2 -d 12\`, each alone and with"
-echo "\`virtscope locks -p LIBVIRTD\` (contended waits) or \`virtscope locks --all\` attached."
+echo "one of: \`virtscope locks\` (the default: contended waits, plus the uprobes on"
+echo "virThreadJobSet/Clear that name what each worker does), the same with"
+echo "\`--profile bench/no-probes.profile\` (the contention tracer alone), or \`virtscope locks --all\`."
 echo
-echo "| scenario | ops/s without | ops/s with | ratio with/without |"
-echo "|---|---|---|---|"
-compare rpc 8 "$ROUNDS" none locks
-compare start-destroy 12 "$ROUNDS" none locks --domains 2
-compare rpc 8 "$ROUNDS" none locks,--all
+echo "| scenario | virtscope | ops/s without | ops/s with | ratio with/without |"
+echo "|---|---|---|---|---|"
+row() { local what=$1; shift; compare "$@" | sed "s/^| \([^|]*\) |/| \1 | $what |/"; }
+row "locks" rpc 8 "$ROUNDS" none locks
+row "locks (contention tracer alone)" rpc 8 "$ROUNDS" none locks,--profile,bench/no-probes.profile
+row "locks --all" rpc 8 "$ROUNDS" none locks,--all
+row "locks" start-destroy 12 "$ROUNDS" none locks --domains 2
