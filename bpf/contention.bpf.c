@@ -84,7 +84,7 @@ struct {
  * mutex, note the word, the owner, and its stack now, in its own context. */
 static __always_inline void switched_out(struct task_struct *prev)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev), uregs;
 	__u32 tid = prev->pid, zero = 0, op;
 	struct pending *p;
 	__u64 sp;
@@ -112,23 +112,10 @@ static __always_inline void switched_out(struct task_struct *prev)
 		if (op2)
 			p->owner_waits = op2->uaddr;
 	}
-	p->regs[VS_UREG_RAX] = BPF_CORE_READ(regs, ax);
-	p->regs[VS_UREG_RDX] = BPF_CORE_READ(regs, dx);
-	p->regs[VS_UREG_RCX] = BPF_CORE_READ(regs, cx);
-	p->regs[VS_UREG_RBX] = BPF_CORE_READ(regs, bx);
-	p->regs[VS_UREG_RSI] = BPF_CORE_READ(regs, si);
-	p->regs[VS_UREG_RDI] = BPF_CORE_READ(regs, di);
-	p->regs[VS_UREG_RBP] = BPF_CORE_READ(regs, bp);
-	p->regs[VS_UREG_RSP] = sp = BPF_CORE_READ(regs, sp);
-	p->regs[VS_UREG_R8] = BPF_CORE_READ(regs, r8);
-	p->regs[VS_UREG_R9] = BPF_CORE_READ(regs, r9);
-	p->regs[VS_UREG_R10] = BPF_CORE_READ(regs, r10);
-	p->regs[VS_UREG_R11] = BPF_CORE_READ(regs, r11);
-	p->regs[VS_UREG_R12] = BPF_CORE_READ(regs, r12);
-	p->regs[VS_UREG_R13] = BPF_CORE_READ(regs, r13);
-	p->regs[VS_UREG_R14] = BPF_CORE_READ(regs, r14);
-	p->regs[VS_UREG_R15] = BPF_CORE_READ(regs, r15);
-	p->regs[VS_UREG_RIP] = BPF_CORE_READ(regs, ip);
+	if (bpf_probe_read_kernel(&uregs, sizeof(uregs), regs))
+		return;
+	vs_fill_uregs(p->regs, &uregs);
+	sp = uregs.sp;
 	p->len = bpf_probe_read_user(p->stack, sizeof(p->stack), (void *)sp) ? 0 : sizeof(p->stack);
 	bpf_map_update_elem(&waiting, &tid, p, BPF_ANY);
 }

@@ -16,6 +16,28 @@ static __always_inline int vs_current_user_regs(struct pt_regs *regs)
 	return bpf_probe_read_kernel(regs, sizeof(*regs), (void *)bpf_task_pt_regs(task)) ? -1 : 0;
 }
 
+/* regs in DWARF order (enum vs_ureg), from a copy of struct pt_regs. */
+static __always_inline void vs_fill_uregs(__u64 *out, const struct pt_regs *regs)
+{
+	out[VS_UREG_RAX] = regs->ax;
+	out[VS_UREG_RDX] = regs->dx;
+	out[VS_UREG_RCX] = regs->cx;
+	out[VS_UREG_RBX] = regs->bx;
+	out[VS_UREG_RSI] = regs->si;
+	out[VS_UREG_RDI] = regs->di;
+	out[VS_UREG_RBP] = regs->bp;
+	out[VS_UREG_RSP] = regs->sp;
+	out[VS_UREG_R8] = regs->r8;
+	out[VS_UREG_R9] = regs->r9;
+	out[VS_UREG_R10] = regs->r10;
+	out[VS_UREG_R11] = regs->r11;
+	out[VS_UREG_R12] = regs->r12;
+	out[VS_UREG_R13] = regs->r13;
+	out[VS_UREG_R14] = regs->r14;
+	out[VS_UREG_R15] = regs->r15;
+	out[VS_UREG_RIP] = regs->ip;
+}
+
 /* Fills snap from user registers regs (a copy on the BPF stack, NULL when
  * there is no user context); returns the number of bytes of snap->data
  * copied. */
@@ -30,23 +52,7 @@ static __always_inline __u32 vs_snapshot_user(struct vs_ustack *snap, const stru
 		snap->flags = VS_USTACK_NO_USER;
 		return 0;
 	}
-	snap->regs[VS_UREG_RAX] = regs->ax;
-	snap->regs[VS_UREG_RDX] = regs->dx;
-	snap->regs[VS_UREG_RCX] = regs->cx;
-	snap->regs[VS_UREG_RBX] = regs->bx;
-	snap->regs[VS_UREG_RSI] = regs->si;
-	snap->regs[VS_UREG_RDI] = regs->di;
-	snap->regs[VS_UREG_RBP] = regs->bp;
-	snap->regs[VS_UREG_RSP] = regs->sp;
-	snap->regs[VS_UREG_R8] = regs->r8;
-	snap->regs[VS_UREG_R9] = regs->r9;
-	snap->regs[VS_UREG_R10] = regs->r10;
-	snap->regs[VS_UREG_R11] = regs->r11;
-	snap->regs[VS_UREG_R12] = regs->r12;
-	snap->regs[VS_UREG_R13] = regs->r13;
-	snap->regs[VS_UREG_R14] = regs->r14;
-	snap->regs[VS_UREG_R15] = regs->r15;
-	snap->regs[VS_UREG_RIP] = regs->ip;
+	vs_fill_uregs(snap->regs, regs);
 	sp = snap->regs[VS_UREG_RSP];
 	for (int i = 0; i < VS_USTACK_CHUNKS; i++) {
 		if (bpf_probe_read_user(snap->data + i * VS_USTACK_CHUNK, VS_USTACK_CHUNK,

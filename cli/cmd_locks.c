@@ -389,15 +389,10 @@ int cmd_locks(int argc, char **argv)
 		.target = &a.t,
 		.run = run,
 		.arg = &a,
+		.usage = usage,
+		.parse_status = status,
+		.parse_error = err,
 	};
 
-	if (status) {
-		pr_err("locks: %s", err);
-		return status;
-	}
-	if (a.t.help) {
-		fputs(usage, stdout);
-		return VS_EXIT_OK;
-	}
 	return vs_cli_observe(&o);
 }

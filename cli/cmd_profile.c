@@ -229,15 +229,10 @@ int cmd_profile(int argc, char **argv)
 		.check = check_target,
 		.run = run,
 		.arg = &a,
+		.usage = usage,
+		.parse_status = status,
+		.parse_error = err,
 	};
 
-	if (status) {
-		pr_err("profile: %s", err);
-		return status;
-	}
-	if (a.t.help) {
-		fputs(usage, stdout);
-		return VS_EXIT_OK;
-	}
 	return vs_cli_observe(&o);
 }

@@ -280,15 +280,10 @@ int cmd_trace(int argc, char **argv)
 		.line_buffered = 1,
 		.run = run,
 		.arg = &a,
+		.usage = usage,
+		.parse_status = status,
+		.parse_error = err,
 	};
 
-	if (status) {
-		pr_err("trace: %s", err);
-		return status;
-	}
-	if (a.t.help) {
-		fputs(usage, stdout);
-		return VS_EXIT_OK;
-	}
 	return vs_cli_observe(&o);
 }

@@ -201,8 +201,17 @@ int vs_cli_observe(const struct vs_cli_observer *o)
 {
 	struct vs_target target;
 	FILE *out;
-	int status = vs_cli_open_target(o->target->pid, o->target->daemon, &target);
+	int status;
 
+	if (o->parse_status) {
+		pr_err("%s: %s", o->command, o->parse_error);
+		return o->parse_status;
+	}
+	if (o->target->help) {
+		fputs(o->usage, stdout);
+		return VS_EXIT_OK;
+	}
+	status = vs_cli_open_target(o->target->pid, o->target->daemon, &target);
 	if (status)
 		return status;
 	if ((o->check && (status = o->check(&target, o->arg))) ||

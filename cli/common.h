@@ -81,8 +81,12 @@ struct vs_cli_observer {
 	int (*check)(const struct vs_target *t, void *arg);
 	int (*run)(void *arg, struct vs_target *t, FILE *out);
 	void *arg;
+	const char *usage;       /* printed for --help */
+	int parse_status;        /* the option parser's result */
+	const char *parse_error; /* its reason, when parse_status is not 0 */
 };
 
+/* Reports a parse error, or prints the usage for --help, or observes. */
 int vs_cli_observe(const struct vs_cli_observer *o);
 
 #endif
