@@ -26,6 +26,7 @@
 #include "../lib/log.h"
 #include "../lib/util.h"
 #include "collector.h"
+#include "elf_symbol.h"
 #include "probe_events.h"
 #include "probes.h"
 #include "profile.h"
@@ -131,7 +132,7 @@ static int match_file(const struct mapped_file *mf, void *arg)
 /* The path to attach BINARY of the profile at, for the target. libbpf
  * matches shared objects against /proc/PID/maps by path, so the path the
  * process mapped is used whenever it still names the same file. */
-static int resolve_binary(pid_t pid, const char *binary, char *out, size_t outlen)
+int vs_resolve_binary(pid_t pid, const char *binary, char *out, size_t outlen)
 {
 	struct find_arg fa = { .want = binary, .out = out, .outlen = outlen };
 	char link[64], exe[PATH_MAX];
@@ -312,11 +313,17 @@ static struct bpf_link *attach_one(struct probes *p, pid_t pid, size_t idx, cons
 	}
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = pp->name,
 		    .retprobe = pp->where == VS_WHERE_URETPROBE, .bpf_cookie = idx);
+	uint64_t offset = pp->offset, func;
 
+	/* Resolved here where libbpf would refuse a versioned name. */
+	if (!vs_elf_func_file_offset(path, pp->name, &func)) {
+		uo.func_name = NULL;
+		offset += func;
+	}
 	return bpf_program__attach_uprobe_opts(pp->where == VS_WHERE_URETPROBE
 						       ? p->skel->progs.vs_uretprobe
 						       : p->skel->progs.vs_uprobe,
-					       where, path, pp->offset, &uo);
+					       where, path, offset, &uo);
 }
 
 static int attach_all(struct vs_collector *c, struct probes *p)
@@ -331,7 +338,7 @@ static int attach_all(struct vs_collector *c, struct probes *p)
 		const struct vs_profile_probe *pp = &p->profile.probes[i];
 		struct bpf_link *link;
 
-		if (resolve_binary(pid, pp->binary, path, sizeof(path))) {
+		if (vs_resolve_binary(pid, pp->binary, path, sizeof(path))) {
 			pr_warn("profile line %d: process %d maps no '%s'", pp->line, (int)pid,
 				pp->binary);
 			continue;
@@ -371,7 +378,7 @@ static void check_build_ids(pid_t pid, struct vs_profile *profile)
 
 	for (size_t i = 0; i < profile->nr_build_ids; i++) {
 		const struct vs_profile_build_id *b = &profile->build_ids[i];
-		int rc = resolve_binary(pid, b->binary, path, sizeof(path));
+		int rc = vs_resolve_binary(pid, b->binary, path, sizeof(path));
 
 		if (!rc)
 			rc = vs_elf_build_id(path, id, sizeof(id));
@@ -384,6 +391,7 @@ static void check_build_ids(pid_t pid, struct vs_profile *profile)
 	}
 	return;
 strip:
+	profile->job_key.binary[0] = '\0';
 	for (size_t i = 0; i < profile->nr_probes; i++) {
 		struct vs_probe_spec *spec = &profile->probes[i].spec;
 
@@ -450,8 +458,8 @@ static int probes_start(struct vs_collector *c)
 		return rc;
 	if (cfg->probe_kinds)
 		keep_kinds(&p->profile, cfg->probe_kinds);
-	if (!p->have_profile)
-		return 0; /* optional and absent: nothing to attach */
+	if (!p->have_profile || !p->profile.nr_probes)
+		return 0; /* optional and absent, or only wanted for its roles */
 	p->events = vs_probe_events_new(c, &p->profile);
 	p->skel = probes_bpf__open();
 	if (!p->events || !p->skel) {

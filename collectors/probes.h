@@ -17,6 +17,10 @@ const struct vs_profile *vs_probes_profile(const struct vs_collector *c);
 int vs_profile_load_for(const struct vs_target *t, const char *name, struct vs_profile *p,
 			char *err, size_t errlen);
 
+/* The path through which virtscope opens BINARY of a profile ("$exe",
+ * "@PROVIDER" or a file name prefix) as the target maps it: 0 or -ENOENT. */
+int vs_resolve_binary(pid_t pid, const char *binary, char *out, size_t outlen);
+
 /* Calls fn for every lock the probes counted (bpf/probes.h), until fn
  * returns non-zero. 0, fn's value, or -errno (-ENODEV once stopped): read
  * them before vs_session_stop(). */

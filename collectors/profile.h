@@ -15,6 +15,10 @@
  *   role THREADNAME[*] ROLE        thread roles ("*" matches a prefix)
  *   require build-id BINARY HEX    memory is read through offsets (fetches
  *                                  with dereferences) only on this build
+ *   job pthread-key BINARY+OFFSET  threads name their current job (a C
+ *                                  string) in the pthread key stored at this
+ *                                  address of BINARY (read through memory:
+ *                                  only on the required builds)
  *   probe KIND at WHERE [stack] [children] [check=MASK:VALUE]
  *         [object-if-kind=NAME] FIELD=FETCH...
  *
@@ -95,6 +99,10 @@ struct vs_profile {
 	size_t nr_probes;
 	struct vs_profile_build_id build_ids[VS_PROFILE_MAX_BUILD_IDS];
 	size_t nr_build_ids;
+	struct {
+		char binary[64]; /* "" when the profile has none */
+		uint64_t offset; /* of the pthread_key_t, as a virtual address in BINARY */
+	} job_key;
 };
 
 /* Parses profile text. 0, or -EINVAL with "LINE: reason" in err. The

@@ -427,6 +427,24 @@ static int parse_match(struct vs_profile *p, struct line *l, char *err, size_t e
 	return 0;
 }
 
+/* job pthread-key BINARY+OFFSET */
+static int parse_job_key(struct vs_profile *p, struct line *l, char *err, size_t errlen)
+{
+	const char *plus = strrchr(l->tok[2], '+');
+	char *end;
+
+	if (!plus || plus == l->tok[2] || (size_t)(plus - l->tok[2]) >= sizeof(p->job_key.binary))
+		return fail(err, errlen, l->number, "job pthread-key wants BINARY+OFFSET, not '%s'",
+			    l->tok[2]);
+	errno = 0;
+	p->job_key.offset = strtoull(plus + 1, &end, 0);
+	if (errno || *end || end == plus + 1 || !p->job_key.offset)
+		return fail(err, errlen, l->number, "bad offset in '%s'", l->tok[2]);
+	memcpy(p->job_key.binary, l->tok[2], (size_t)(plus - l->tok[2]));
+	p->job_key.binary[plus - l->tok[2]] = '\0';
+	return 0;
+}
+
 static int parse_line(struct vs_profile *p, struct line *l, char *err, size_t errlen)
 {
 	const char *kw = l->tok[0];
@@ -451,6 +469,8 @@ static int parse_line(struct vs_profile *p, struct line *l, char *err, size_t er
 		p->nr_build_ids++;
 		return 0;
 	}
+	if (!strcmp(kw, "job") && l->n == 3 && !strcmp(l->tok[1], "pthread-key"))
+		return parse_job_key(p, l, err, errlen);
 	if (!strcmp(kw, "role"))
 		return parse_role(p, l, err, errlen);
 	if (!strcmp(kw, "probe"))

@@ -40,7 +40,8 @@ struct vs_config {
 	uint32_t ringbuf_size; /* bytes per ring buffer, a power of two */
 	const char *profile;   /* the daemon profile: built-in name or file; NULL: find one */
 	uint32_t probe_kinds;  /* probes: attach only kinds in this mask (bit = enum
-				  vs_probe_kind), and do without a profile; 0: all */
+				  vs_probe_kind), and do without a profile; 0: all;
+				  1 << VS_PK_NONE: none, the profile only names roles */
 	uint64_t lock_min_ns;  /* lock waits and holds reported one by one from this long
 				  (0: 10 ms); shorter ones are only counted */
 };

@@ -32,7 +32,12 @@ probe lock.acquired at uretprobe:libvirt.so.0:virCondWait
 probe lock.cond-wait at uprobe:libvirt.so.0:virCondWaitUntil addr=$arg2
 probe lock.acquired at uretprobe:libvirt.so.0:virCondWaitUntil
 
-# What each worker is doing: the generated RPC stubs name their job. The
+# What each worker is doing: the generated RPC stubs name their job with
+# virThreadJobSet(name), kept in the pthread key virThreadJobName (static, at
+# 0x496e50 in this build: virThreadJobGet loads it from there). Reading it
+# from a thread when a question is asked costs nothing on the RPC path.
+job pthread-key libvirt.so.0+0x496e50
+# Where memory cannot be read that way, the calls themselves are probed. The
 # probe sits at +9, past "test %rdi,%rdi; je", on a push: uprobes emulate a
 # push, but single-step a test out of line, which costs about 10 us a hit
 # on this kind of machine (bench/RESULTS.md) and runs twice per RPC. %rdi

@@ -8,8 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "../../collectors/fetch_eval.h"
 #include "../../collectors/profile.h"
+#include "../../collectors/thread_job.h"
 #include "unit.h"
 
 static void fetch_compiles(void)
@@ -157,6 +160,47 @@ static void names_through_process_memory(void)
 	close(fd);
 }
 
-UNIT_SUITE(profile, UNIT_TEST(fetch_compiles), UNIT_TEST(fetch_rejects), UNIT_TEST(profile_parses),
+static void job_key_parses(void)
+{
+	struct vs_profile p;
+	char err[256] = "";
+
+	CHECK(vs_profile_parse(&p, "profile d\njob pthread-key libvirt.so.0+0x496e50\n", err,
+			       sizeof(err)) == 0);
+	CHECK_STREQ(p.job_key.binary, "libvirt.so.0");
+	CHECK(p.job_key.offset == 0x496e50);
+	vs_profile_release(&p);
+	CHECK(vs_profile_parse(&p, "profile d\njob pthread-key libvirt.so.0\n", err, sizeof(err)) ==
+	      -EINVAL);
+	CHECK(strstr(err, "line 2: ") == err);
+	vs_profile_release(&p);
+	CHECK(vs_profile_parse(&p, "profile d\njob pthread-key x+0x12zz\n", err, sizeof(err)) ==
+	      -EINVAL);
+	vs_profile_release(&p);
+}
+
+/* The layout decoded from this process's own glibc finds the value a thread
+ * set, where BPF will look for it: thread pointer + offset + 16 * key. */
+static void job_layout_matches_glibc(void)
+{
+	static const unsigned char other[] = { 0x90, 0x90, 0xc3 };
+	const unsigned char *code = (const unsigned char *)(uintptr_t)&pthread_getspecific;
+	unsigned int off = vs_thread_job_decode_getspecific(code, 64);
+	static const char job[] = "remoteDispatchTest";
+	pthread_key_t key;
+	void *slot;
+
+	CHECK(vs_thread_job_decode_getspecific(other, sizeof(other)) == 0);
+	CHECK(off != 0);
+	CHECK(pthread_key_create(&key, NULL) == 0);
+	CHECK(key < VS_JOB_INLINE_KEYS);
+	CHECK(pthread_setspecific(key, job) == 0);
+	/* On x86-64 glibc, pthread_self() is the thread pointer. */
+	memcpy(&slot, (const char *)pthread_self() + off + 16 * key, sizeof(slot));
+	CHECK(slot == job);
+	pthread_key_delete(key);
+}
+
+UNIT_SUITE(profile, UNIT_TEST(job_key_parses), UNIT_TEST(job_layout_matches_glibc), UNIT_TEST(fetch_compiles), UNIT_TEST(fetch_rejects), UNIT_TEST(profile_parses),
 	   UNIT_TEST(profile_errors_name_the_line), UNIT_TEST(builtin_profiles_parse),
 	   UNIT_TEST(names_through_process_memory));
