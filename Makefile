@@ -10,7 +10,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 CFLAGS    ?= -O2 -g
 # Flags the code needs whatever CFLAGS the caller gives.
 VS_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(OUTPUT) -MMD -MP
-LDLIBS    := -lbpf -ldw -lelf -lz -lcap
+LDLIBS    := -lbpf -ldw -lelf -lz -lcap -lseccomp
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -I$(OUTPUT) -Ibpf \
 	      -I/usr/include/x86_64-linux-gnu
 
@@ -127,13 +127,14 @@ $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(TESTED_OBJS)
 
 # Everything the build, the lab, the tests and the benchmarks use; nothing more.
 DEPS_BUILD := make gcc clang bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
-	      libcap-dev pkg-config linux-libc-dev binutils
+	      libcap-dev libseccomp-dev pkg-config linux-libc-dev binutils
 DEPS_LAB   := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
 	      qemu-system-x86 dbus util-linux procps
 # libc6-dbg: glibc's static functions by build-id; xz-utils: MiniDebugInfo
 # fixtures; linux-perf: the stack benchmark's comparison; chromium and a font:
-# flame graphs in a real browser; time: the flame benchmark's peak memory.
-DEPS_TEST  := libc6-dbg xz-utils linux-perf chromium fonts-dejavu-core time
+# flame graphs in a real browser; time: the flame benchmark's peak memory;
+# bpftrace: the independent measurements the tests compare against.
+DEPS_TEST  := libc6-dbg xz-utils linux-perf chromium fonts-dejavu-core time bpftrace
 DEPS       := $(DEPS_BUILD) $(DEPS_LAB) $(DEPS_TEST)
 
 deps:

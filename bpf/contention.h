@@ -6,37 +6,69 @@
  * Only context switches are watched, not every system call, which keeps the
  * cost off the daemon's hot paths whatever the daemon: the waits of any
  * pthread mutex show up, with the holder read from the mutex itself (glibc
- * keeps the owner's tid at +8 of pthread_mutex_t). Shared by contention.bpf.c
- * and collectors/contention.c. */
+ * keeps the owner's tid at +8 of pthread_mutex_t).
+ *
+ * What the holder is doing is read when the wait begins, from the holder's
+ * own state: its job name (thread_job.h), the system call it is blocked in,
+ * and, when it is blocked, its stack. Stacks cost a copy of the stack, so
+ * the waiter's is taken only for a wait that turned out long, on its way
+ * back to user space (rseq_update fires there, with the registers and the
+ * stack still those of the wait), and the holder's only when it is blocked
+ * with a waiter behind it. Shared by contention.bpf.c and
+ * collectors/contention.c. */
 #ifndef VS_BPF_CONTENTION_H
 #define VS_BPF_CONTENTION_H
 
 #include "probes.h"
+#include "thread_job.h"
 #include "ustack.h"
 
-/* One futex wait of at least the threshold. */
-/* The waiter's stack is copied when it blocks, before anyone knows whether
- * the wait will be long, so it is kept short. */
-#define VS_CONTENTION_STACK 2048
+enum vs_contention_type {
+	VS_CONTENTION_WAIT = 1,   /* struct vs_contention_record */
+	VS_CONTENTION_HOLDER,     /* struct vs_contention_holder, just before its wait */
+};
 
+enum vs_contention_flags {
+	VS_CONTENTION_WAITER_STACK = 1 << 0, /* snap is the waiter's stack */
+	VS_CONTENTION_OWNER_BLOCKED = 1 << 1, /* the owner was off-CPU, in owner_syscall */
+};
+
+/* One futex wait of at least the threshold. */
 struct vs_contention_record {
+	__u32 type;
+	__u32 flags;
 	__u64 ts_ns;    /* when the wait began */
 	__u64 dur_ns;
 	__u64 uaddr;    /* the futex word: the mutex's address */
 	__u32 pid;
 	__u32 tid;
 	__u32 owner;    /* the mutex's owner when the wait began, 0 if unknown */
-	__u32 pad;
+	__u32 owner_state; /* its task state then (0: on a CPU or runnable) */
 	__u64 owner_waits; /* the futex word that owner was itself waiting on, or 0 */
+	__s64 owner_syscall; /* the system call the blocked owner was in, or -1 */
 	char comm[16];
+	char owner_comm[16];
+	char job[VS_JOB_NAME_LEN];       /* the waiter's job then */
+	char owner_job[VS_JOB_NAME_LEN]; /* the owner's job then */
 	struct vs_ustack snap; /* the waiter's stack; must stay last */
 };
 
 #define VS_CONTENTION_RECORD_HDR_SIZE \
 	(sizeof(struct vs_contention_record) - VS_USTACK_MAX)
 
-VS_STATIC_ASSERT(sizeof(struct vs_contention_record) == 64 + sizeof(struct vs_ustack),
+VS_STATIC_ASSERT(sizeof(struct vs_contention_record) ==
+			 96 + 2 * VS_JOB_NAME_LEN + sizeof(struct vs_ustack),
 		 "vs_contention_record has no hidden padding");
+
+/* The owner's stack when a wait for its lock began, with the owner blocked. */
+struct vs_contention_holder {
+	__u32 type;
+	__u32 tid;      /* the waiter */
+	__u64 ts_ns;    /* the wait's start */
+	struct vs_ustack snap; /* must stay last */
+};
+
+#define VS_CONTENTION_HOLDER_HDR_SIZE (sizeof(struct vs_contention_holder) - VS_USTACK_MAX)
 
 /* Per futex word: how often and how long threads waited there. */
 struct vs_contention_stats {

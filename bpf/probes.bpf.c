@@ -297,6 +297,11 @@ static __always_inline struct vs_lock_stats *lock_stats_of(struct pt_regs *ctx,
 	__builtin_memcpy(fresh->object, r->f.strs[VS_PS_OBJECT], sizeof(fresh->object));
 	fresh->kind[sizeof(fresh->kind) - 1] = '\0';
 	fresh->object[sizeof(fresh->object) - 1] = '\0';
+	if (usdt)
+		fresh->first_site = regs->r.ip;
+	else if (bpf_probe_read_user(&fresh->first_site, sizeof(fresh->first_site),
+				     (const void *)regs->r.sp))
+		fresh->first_site = 0;
 	bpf_map_update_elem(&lock_stats, &addr, fresh, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&lock_stats, &addr);
 }

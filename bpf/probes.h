@@ -117,6 +117,9 @@ struct vs_lock_stats {
 	__u32 hold_hist[VS_LOCK_HIST];
 	char kind[32];
 	char object[32];
+	/* Where the lock was first asked for: the caller of the probed function
+	 * (its return address), or the USDT probe's own site. */
+	__u64 first_site;
 };
 
 /* The fetched fields of a hit; also what an entry probe keeps for its

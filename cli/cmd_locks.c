@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../collectors/contention.h"
+#include "../collectors/thread_job.h"
 #include "../collectors/lock_report.h"
 #include "../collectors/probes.h"
 #include "../collectors/session.h"
@@ -207,6 +208,10 @@ static void print_table(FILE *out, const struct vs_lock_report *r, const struct 
 		}
 		fprintf(out, "%-32.32s %9s %8llu %12s %12s %12s %12s\n", row->name, acq,
 			(unsigned long long)row->st.contended, wt, wm, ht, hm);
+		/* A lock without a name is known by where it was first taken. */
+		if (!row->st.kind[0] && row->st.first_site)
+			fprintf(out, "    first taken at: %s\n",
+				vs_symbolize_user(sym, s->target.pid, row->st.first_site));
 		if (row->top_waiter) {
 			fputs("    top waiter: ", out);
 			print_frames(out, s, sym, row->top_waiter, 6);
@@ -225,49 +230,79 @@ static void print_table(FILE *out, const struct vs_lock_report *r, const struct 
 	fprintf(out, "(%zu locks)\n", n);
 }
 
+#define MAX_CHAIN_DEPTH 4
+
+/* "name[tid] (role)" of a thread, asking the system its name if need be. */
+static void describe_thread(char *buf, size_t len, struct vs_session *s,
+			    const struct vs_profile *p, const char *comm, uint32_t tid)
+{
+	char name[VS_COMM_LEN];
+	const char *role;
+
+	snprintf(name, sizeof(name), "%s", comm);
+	if (!name[0] && tid)
+		vs_read_comm(s->target.pid, (pid_t)tid, name, sizeof(name));
+	role = p ? vs_profile_role_of(p, name) : NULL;
+	snprintf(buf, len, "%s[%u]%s%s%s", name[0] ? name : "?", tid, role ? " (" : "",
+		 role ? role : "", role ? ")" : "");
+}
+
+/* The holder of c's lock, what it was doing, and, when it was itself
+ * waiting, that wait's holder in turn. */
+static void print_holder(FILE *out, const struct vs_lock_report *r,
+			 const struct vs_lock_chain *c, struct vs_session *s,
+			 struct vs_symbolizer *sym, const struct vs_profile *p, int depth)
+{
+	const struct vs_lock_chain *next;
+	char who[64], h[24];
+
+	if (!c->holder) {
+		fprintf(out, "%*s(the holder is unknown: it took the lock before tracing began)\n",
+			6 + 4 * depth, "");
+		return;
+	}
+	describe_thread(who, sizeof(who), s, p, c->holder_comm, c->holder);
+	fprintf(out, "%*sheld by %s", 6 + 4 * depth, "", who);
+	if (c->holder_job[0])
+		fprintf(out, " in %s", c->holder_job);
+	if (c->holder_call[0])
+		fprintf(out, ", blocked in %s()", c->holder_call);
+	else if (c->holder_running)
+		fputs(", running", out);
+	if (c->holder_hold_ns) {
+		fmt_ns(h, sizeof(h), c->holder_hold_ns);
+		fprintf(out, ", for %s", h);
+	}
+	fputc('\n', out);
+	if (c->holder_stack) {
+		fprintf(out, "%*sholder's stack: ", 6 + 4 * depth, "");
+		print_frames(out, s, sym, c->holder_stack, 8);
+		fputc('\n', out);
+	}
+	if (!c->holder_waits)
+		return;
+	next = vs_lock_report_wait_of(r, c->holder, c->ts_ns);
+	fprintf(out, "%*swhich was itself waiting for %s\n", 6 + 4 * depth, "",
+		next ? next->lock : c->holder_waits_name);
+	if (next && depth + 1 < MAX_CHAIN_DEPTH && next != c)
+		print_holder(out, r, next, s, sym, p, depth + 1);
+}
+
 static void print_chains(FILE *out, const struct vs_lock_report *r, const struct locks_args *a,
 			 struct vs_session *s, struct vs_symbolizer *sym, const struct vs_profile *p)
 {
 	const struct vs_lock_chain *c;
 	size_t n = vs_lock_report_chains(r, &c);
-	char d[24], h[24];
+	char d[24], who[64];
 
 	fprintf(out, "\nWaits of at least %.1f ms, longest first (%zu):\n",
 		(double)a->min_wait_ns / 1e6, n);
 	for (size_t i = 0; i < n && i < a->rows; i++) {
-		char hcomm[VS_COMM_LEN];
-		const char *wrole = p ? vs_profile_role_of(p, c[i].waiter_comm) : NULL, *hrole;
-
-		/* Without jobs or holds of the holder, ask the system its name. */
-		snprintf(hcomm, sizeof(hcomm), "%s", c[i].holder_comm);
-		if (!hcomm[0] && c[i].holder)
-			vs_read_comm(s->target.pid, (pid_t)c[i].holder, hcomm, sizeof(hcomm));
-		hrole = p ? vs_profile_role_of(p, hcomm) : NULL;
-
 		fmt_ns(d, sizeof(d), c[i].dur_ns);
-		fprintf(out, "  %s  %s[%u]%s%s%s waited for %s\n", d, c[i].waiter_comm, c[i].waiter,
-			wrole ? " (" : "", wrole ? wrole : "", wrole ? ")" : "", c[i].lock);
-		if (c[i].holder) {
-			fprintf(out, "      held by %s[%u]%s%s%s", hcomm[0] ? hcomm : "?",
-				c[i].holder, hrole ? " (" : "", hrole ? hrole : "", hrole ? ")" : "");
-			if (c[i].holder_job[0])
-				fprintf(out, " in %s", c[i].holder_job);
-			if (c[i].holder_hold_ns) {
-				fmt_ns(h, sizeof(h), c[i].holder_hold_ns);
-				fprintf(out, ", for %s", h);
-			}
-			fputc('\n', out);
-			if (c[i].holder_stack) {
-				fputs("      holder's stack: ", out);
-				print_frames(out, s, sym, c[i].holder_stack, 8);
-				fputc('\n', out);
-			}
-			if (c[i].holder_waits)
-				fprintf(out, "      the holder was itself waiting for %s\n",
-					c[i].holder_waits_name);
-		} else {
-			fputs("      (the holder is unknown: it took the lock before tracing began)\n", out);
-		}
+		describe_thread(who, sizeof(who), s, p, c[i].waiter_comm, c[i].waiter);
+		fprintf(out, "  %s  %s%s%s waited for %s\n", d, who,
+			c[i].waiter_job[0] ? " in " : "", c[i].waiter_job, c[i].lock);
+		print_holder(out, r, &c[i], s, sym, p, 0);
 		if (c[i].waiter_stack) {
 			fputs("      waiter's stack: ", out);
 			print_frames(out, s, sym, c[i].waiter_stack, 8);
@@ -291,14 +326,46 @@ static int accept_hold(const struct vs_event *ev)
 	return ev->lock.phase == VS_LOCK_HOLD;
 }
 
+/* The profile to use, and whether the contention tracer can read what a
+ * holder is doing from its memory, which makes probing every job change
+ * unnecessary. Counting every lock of a daemon without a profile goes
+ * through the C library's lock functions. */
+static const char *choose_profile(const struct vs_target *target, const struct locks_args *a,
+				  int *jobs_in_memory)
+{
+	struct vs_profile p;
+	struct vs_job_loc loc;
+	char why[256];
+	int rc;
+
+	*jobs_in_memory = 0;
+	rc = vs_profile_load_for(target, a->profile, &p, why, sizeof(why));
+	if (rc == -ENOENT && !a->profile && a->all) {
+		pr_info("no profile knows process %d: counting its POSIX locks (profile 'pthread')",
+			(int)target->pid);
+		return "pthread";
+	}
+	if (rc)
+		return a->profile;
+	*jobs_in_memory = !vs_thread_job_locate(target->pid, &p, &loc, why, sizeof(why));
+	if (!*jobs_in_memory)
+		pr_debug("locks: jobs from probes: %s", why);
+	vs_profile_release(&p);
+	return a->profile;
+}
+
 static int run(void *arg, struct vs_target *target, FILE *out)
 {
 	const struct locks_args *a = arg;
+	int jobs_in_memory;
 	struct vs_config cfg = {
-		.profile = a->profile,
+		.profile = choose_profile(target, a, &jobs_in_memory),
 		.lock_min_ns = a->min_wait_ns,
-		/* Without --all, the profile only says what each thread is doing. */
-		.probe_kinds = a->all ? 0 : 1u << VS_PK_THREAD_JOB,
+		/* Without --all, the profile only says what each thread is
+		 * doing, and not even that where jobs can be read from memory. */
+		.probe_kinds = a->all		 ? 0
+			       : jobs_in_memory ? 1u << VS_PK_NONE
+						: 1u << VS_PK_THREAD_JOB,
 	};
 	const struct vs_profile *profile;
 	struct vs_lock_report *report = NULL;

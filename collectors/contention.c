@@ -3,7 +3,9 @@
  * locking. A wait's lock is named the way the daemon's profile names it
  * (its lock.request probe's fetches, evaluated against the target's memory
  * through /proc/PID/mem), else by address; its holder is the mutex's owner,
- * kept only when it is a thread of the target. */
+ * kept only when it is a thread of the target, with what it was doing: its
+ * job (where the profile says where threads keep it), the call it was
+ * blocked in, and its stack then. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,9 +22,12 @@
 #include "../lib/util.h"
 #include "collector.h"
 #include "contention.h"
+#include "../lib/log.h"
 #include "fetch_eval.h"
 #include "probes.h"
 #include "session.h"
+#include "syscall_name.h"
+#include "thread_job.h"
 
 #define DEFAULT_MIN_NS (10 * VS_NSEC_PER_MSEC)
 
@@ -41,6 +46,11 @@ struct contention {
 	int mem_fd;
 	struct vs_htab *names; /* addr -> struct lock_name */
 	uint64_t lost_seen;
+	struct vs_job_loc job_loc;
+	/* The holder's stack sent just before its wait, by (waiter, start). */
+	uint32_t holder_tid;
+	uint64_t holder_ts;
+	vs_stack_id holder_stack;
 };
 
 static const struct lock_name *name_of(struct contention *ct, uint64_t addr)
@@ -71,11 +81,32 @@ static int is_thread_of(pid_t pid, uint32_t tid)
 	return tid && !access(path, F_OK);
 }
 
-static int handle_record(void *ctx, void *data, size_t size)
+static void copy_str(char *dst, const char *src, size_t len)
 {
-	struct vs_collector *c = ctx;
+	memcpy(dst, src, len);
+	dst[len - 1] = '\0';
+}
+
+static int handle_holder(struct vs_collector *c, const void *data, size_t size)
+{
+	struct contention *ct = c->priv;
+	const struct vs_contention_holder *h = data;
+
+	if (size < VS_CONTENTION_HOLDER_HDR_SIZE ||
+	    size < VS_CONTENTION_HOLDER_HDR_SIZE + h->snap.len)
+		return 0;
+	ct->holder_tid = h->tid;
+	ct->holder_ts = h->ts_ns;
+	ct->holder_stack = vs_collector_stack(c, c->session->target.pid, NULL, 0, &h->snap, NULL, 0);
+	return 0;
+}
+
+static int handle_wait(struct vs_collector *c, const void *data, size_t size)
+{
 	struct contention *ct = c->priv;
 	const struct vs_contention_record *r = data;
+	char comm[VS_COMM_LEN], job[VS_JOB_NAME_LEN], owner_comm[VS_COMM_LEN],
+		owner_job[VS_JOB_NAME_LEN], call[48];
 	const struct lock_name *n;
 	struct vs_event ev = { .kind = VS_EV_LOCK };
 
@@ -85,15 +116,30 @@ static int handle_record(void *ctx, void *data, size_t size)
 	ev.tid = r->tid;
 	ev.ts_ns = r->ts_ns;
 	ev.dur_ns = r->dur_ns;
-	memcpy(ev.comm, r->comm, sizeof(ev.comm));
-	ev.comm[sizeof(ev.comm) - 1] = '\0';
-	ev.stack = vs_collector_stack(c, r->pid, NULL, 0, &r->snap, NULL, 0);
+	copy_str(comm, r->comm, sizeof(comm));
+	memcpy(ev.comm, comm, sizeof(ev.comm));
+	if (r->flags & VS_CONTENTION_WAITER_STACK)
+		ev.stack = vs_collector_stack(c, r->pid, NULL, 0, &r->snap, NULL, 0);
 	ev.lock.phase = VS_LOCK_WAIT;
 	ev.lock.addr = r->uaddr;
+	copy_str(job, r->job, sizeof(job));
+	ev.lock.job = job[0] ? job : NULL;
 	if (r->owner != r->tid && is_thread_of(c->session->target.pid, r->owner)) {
 		ev.lock.holder_tid = r->owner;
 		ev.lock.holder_waits = r->owner_waits;
+		copy_str(owner_comm, r->owner_comm, sizeof(owner_comm));
+		copy_str(owner_job, r->owner_job, sizeof(owner_job));
+		ev.lock.holder_comm = owner_comm[0] ? owner_comm : NULL;
+		ev.lock.holder_job = owner_job[0] ? owner_job : NULL;
+		ev.lock.holder_seen = owner_comm[0] != '\0';
+		if (r->flags & VS_CONTENTION_OWNER_BLOCKED)
+			ev.lock.holder_call = r->owner_syscall >= 0
+						      ? vs_syscall_name(r->owner_syscall, call, sizeof(call))
+						      : "a fault or interrupt";
+		if (ct->holder_tid == r->tid && ct->holder_ts == r->ts_ns)
+			ev.lock.holder_stack = ct->holder_stack;
 	}
+	ct->holder_tid = 0;
 	n = name_of(ct, r->uaddr);
 	if (n) {
 		ev.lock.kind = n->kind[0] ? n->kind : NULL;
@@ -101,6 +147,19 @@ static int handle_record(void *ctx, void *data, size_t size)
 	}
 	vs_collector_emit(c, &ev);
 	return 0;
+}
+
+static int handle_record(void *ctx, void *data, size_t size)
+{
+	const uint32_t *type = data;
+
+	if (size < sizeof(*type))
+		return 0;
+	switch (*type) {
+	case VS_CONTENTION_HOLDER: return handle_holder(ctx, data, size);
+	case VS_CONTENTION_WAIT: return handle_wait(ctx, data, size);
+	default: return 0;
+	}
 }
 
 static void find_lock_spec(struct vs_collector *c, struct contention *ct)
@@ -111,6 +170,9 @@ static void find_lock_spec(struct vs_collector *c, struct contention *ct)
 				sizeof(err)))
 		return; /* no profile: locks keep their addresses */
 	ct->have_profile = 1;
+	if (vs_thread_job_locate(c->session->target.pid, &ct->profile, &ct->job_loc, err,
+				 sizeof(err)))
+		pr_debug("contention: holders' jobs are unknown: %s", err);
 	for (size_t i = 0; i < ct->profile.nr_probes; i++)
 		if (ct->profile.probes[i].spec.kind == VS_PK_LOCK_REQUEST) {
 			ct->lock_spec = &ct->profile.probes[i].spec;
@@ -146,6 +208,7 @@ static int contention_start(struct vs_collector *c)
 	ct->skel->rodata->targ_tgid = (uint32_t)c->session->target.pid;
 	ct->skel->rodata->min_ns = cfg->lock_min_ns ? cfg->lock_min_ns : DEFAULT_MIN_NS;
 	ct->skel->rodata->wakeup_bytes = rb / 8;
+	ct->skel->rodata->job_loc = ct->job_loc;
 	rc = bpf_map__set_max_entries(ct->skel->maps.records, rb);
 	if (!rc)
 		rc = contention_bpf__load(ct->skel);

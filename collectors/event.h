@@ -94,6 +94,16 @@ struct vs_event {
 						  itself waiting for then, 0 if none */
 			const char *kind;    /* "virDomainObj", or NULL */
 			const char *object;  /* "vm1", or NULL */
+			/* For a wait, what both threads were doing as it began,
+			 * where known (NULL or 0 otherwise): */
+			const char *job;          /* the waiter's job */
+			const char *holder_comm;  /* the holder's thread name */
+			const char *holder_job;   /* the holder's job */
+			int holder_seen;          /* the holder's state was read: it
+						     was running unless holder_call */
+			const char *holder_call;  /* the system call the holder was
+						     blocked in, or NULL */
+			vs_stack_id holder_stack; /* the holder's stack, when blocked */
 		} lock;
 		struct {
 			uint32_t child_pid; /* 0 when the fork failed */

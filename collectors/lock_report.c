@@ -36,6 +36,13 @@ struct kept_event {
 	char comm[VS_COMM_LEN];
 	vs_stack_id stack;
 	char name[80];
+	/* what the waiter and the holder were doing, when the event says */
+	char job[64];
+	char holder_comm[VS_COMM_LEN];
+	char holder_job[64];
+	char holder_call[32];
+	int holder_seen;
+	vs_stack_id holder_stack;
 };
 
 struct vec {
@@ -133,6 +140,15 @@ static void on_lock(struct vs_lock_report *r, const struct vs_event *ev)
 	k->stack = ev->stack;
 	memcpy(k->comm, ev->comm, sizeof(k->comm));
 	vs_lock_name(k->name, sizeof(k->name), ev->lock.addr, ev->lock.kind, ev->lock.object);
+	snprintf(k->job, sizeof(k->job), "%s", ev->lock.job ? ev->lock.job : "");
+	snprintf(k->holder_comm, sizeof(k->holder_comm), "%s",
+		 ev->lock.holder_comm ? ev->lock.holder_comm : "");
+	snprintf(k->holder_job, sizeof(k->holder_job), "%s",
+		 ev->lock.holder_job ? ev->lock.holder_job : "");
+	snprintf(k->holder_call, sizeof(k->holder_call), "%s",
+		 ev->lock.holder_call ? ev->lock.holder_call : "");
+	k->holder_stack = ev->lock.holder_stack;
+	k->holder_seen = ev->lock.holder_seen;
 }
 
 static void on_event(struct vs_consumer *self, const struct vs_event *ev)
@@ -289,14 +305,26 @@ static void build_chains(struct vs_lock_report *r)
 		c->waiter_stack = w->stack;
 		c->addr = w->addr;
 		memcpy(c->lock, w->name, sizeof(c->lock));
+		memcpy(c->waiter_job, w->job, sizeof(c->waiter_job));
+		if (!c->waiter_job[0])
+			snprintf(c->waiter_job, sizeof(c->waiter_job), "%s", job_at(r, w->tid, w->ts));
 		c->holder = w->holder;
 		hj = vs_htab_get(r->jobs, &w->holder, sizeof(w->holder));
 		if (hj)
 			memcpy(c->holder_comm, hj->comm, sizeof(c->holder_comm));
-		snprintf(c->holder_job, sizeof(c->holder_job), "%s", job_at(r, w->holder, w->ts));
+		/* What the holder was doing, read from it as the wait began,
+		 * else from the jobs it announced and the holds that were seen. */
+		snprintf(c->holder_job, sizeof(c->holder_job), "%s",
+			 w->holder_job[0] ? w->holder_job : job_at(r, w->holder, w->ts));
+		if (w->holder_comm[0])
+			memcpy(c->holder_comm, w->holder_comm, sizeof(c->holder_comm));
+		memcpy(c->holder_call, w->holder_call, sizeof(c->holder_call));
+		c->holder_running = w->holder_seen && !w->holder_call[0];
+		c->holder_stack = w->holder_stack;
 		h = hold_during(r, w);
 		if (h) {
-			c->holder_stack = h->stack;
+			if (!c->holder_stack)
+				c->holder_stack = h->stack;
 			c->holder_hold_ns = h->dur;
 			memcpy(c->holder_comm, h->comm, sizeof(c->holder_comm));
 		}
@@ -362,4 +390,15 @@ size_t vs_lock_report_chains(const struct vs_lock_report *r, const struct vs_loc
 {
 	*chains = r->chains.v;
 	return r->chains.n;
+}
+
+const struct vs_lock_chain *vs_lock_report_wait_of(const struct vs_lock_report *r, uint32_t tid,
+						   uint64_t ts)
+{
+	const struct vs_lock_chain *c = r->chains.v;
+
+	for (size_t i = 0; i < r->chains.n; i++)
+		if (c[i].waiter == tid && c[i].ts_ns <= ts && ts <= c[i].ts_ns + c[i].dur_ns)
+			return &c[i];
+	return NULL;
 }

@@ -30,9 +30,12 @@ struct vs_lock_chain {
 	vs_stack_id waiter_stack;
 	uint64_t addr;
 	char lock[80];
+	char waiter_job[64];     /* what the waiter was doing ("" unknown or none) */
 	uint32_t holder;
 	char holder_comm[VS_COMM_LEN];
 	char holder_job[64];     /* what the holder was doing ("" unknown) */
+	char holder_call[32];    /* the system call it was blocked in ("" if not or unknown) */
+	int holder_running;      /* it was seen running (or runnable) as the wait began */
 	vs_stack_id holder_stack; /* the holder's stack while it held the lock */
 	uint64_t holder_hold_ns;  /* how long that hold lasted, 0 if unknown */
 	uint64_t holder_waits;    /* the lock the holder was itself waiting for */
@@ -59,6 +62,11 @@ int vs_lock_report_finish(struct vs_lock_report *r, enum vs_lock_sort sort);
 size_t vs_lock_report_rows(const struct vs_lock_report *r, const struct vs_lock_row **rows);
 /* Chains, longest wait first. */
 size_t vs_lock_report_chains(const struct vs_lock_report *r, const struct vs_lock_chain **chains);
+
+/* The long wait of thread tid that was going on at ts, or NULL: how a
+ * chain is followed when its holder was itself waiting. */
+const struct vs_lock_chain *vs_lock_report_wait_of(const struct vs_lock_report *r, uint32_t tid,
+						   uint64_t ts);
 
 /* A lock's display name from its names, or its address. */
 void vs_lock_name(char *buf, size_t len, uint64_t addr, const char *kind, const char *object);

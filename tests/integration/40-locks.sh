@@ -77,6 +77,41 @@ test_locks_libvirtd_destroy_chains() {
 			grep -qE 'held by (rpc-libvirtd|prio-rpc-libvir)\[[0-9]+\] \((priority-)?worker\) in remoteDispatchDomainDestroyFlags' ||
 			fail "vm$n's holder is not a worker destroying it: $(grep -A2 "vm-vm$n" "$out" | head -6)"
 	done
+	# The holder's job was read from its own memory (no job probes run by
+	# default), and where it was blocked, its stack is the destroy's.
+	grep -q 'blocked in [a-z_0-9]*()' "$out" || fail "no holder seen blocked: $(head -40 "$out")"
+	grep -A1 -E 'held by .* in remoteDispatchDomainDestroyFlags, blocked in' "$out" |
+		grep -E "holder's stack: " | grep -q 'virDomainDestroyFlags' ||
+		fail "no holder's stack through virDomainDestroyFlags: $(grep -A2 'held by' "$out" | head -8)"
+}
+
+# A daemon no profile knows: its POSIX mutex and rwlock (every acquisition,
+# through the C library, with --all), each held 200 ms while another thread
+# asks for it, named by address and the function that first took them.
+test_locks_any_daemon_posix() {
+	local out=$TMP/posix.txt cont=$TMP/posix-cont.txt
+	"$BUILD/fixtures/posix_locks" 200 >"$TMP/posix.out" &
+	local pid=$!
+	for _ in $(seq 100); do grep -q ready "$TMP/posix.out" && break; sleep 0.05; done
+	"$VIRTSCOPE" locks -p "$pid" --all -d 3 -o "$out" 2>"$out.err" || fail "$(cat "$out.err")"
+	"$VIRTSCOPE" locks -p "$pid" -d 3 -o "$cont" 2>"$cont.err" || fail "$(cat "$cont.err")"
+	kill "$pid"
+	grep -q "profile 'pthread'" "$out.err" || fail "no fallback to the pthread profile: $(cat "$out.err")"
+	# two locks (the mutex and the rwlock), each first taken by holder()
+	[ "$(grep -cE '^0x[0-9a-f]+ ' "$out")" -eq 2 ] || fail "locks: $(head -12 "$out")"
+	[ "$(grep -c 'first taken at: holder' "$out")" -eq 2 ] || fail "call sites: $(head -12 "$out")"
+	local w
+	for w in waiter reader; do
+		chains "$out" | awk -v w="$w" '$2 == w && $1 >= 0.19 && $1 <= 0.23' | grep -q . ||
+			fail "no wait of 200 ms (+15 %) by $w: $(chains "$out" | head -5)"
+	done
+	grep -A1 -E '^  [0-9.]+ ms  reader\[' "$out" | grep -q 'held by holder\[' || fail "rwlock holder"
+	# contended mutex waits without probes: holder caught sleeping, with its stack
+	chains "$cont" | awk '$2 == "waiter" && $1 >= 0.19 && $1 <= 0.23' | grep -q . ||
+		fail "contention: $(chains "$cont" | head -3)"
+	grep -A2 -E '^  [0-9.]+ ms  waiter\[' "$cont" | grep -q "held by holder\[[0-9]*\], blocked in clock_nanosleep()" ||
+		fail "holder's call: $(head -20 "$cont")"
+	grep -q "holder's stack: clock_nanosleep <- __nanosleep <- holder" "$cont" || fail "holder's stack: $(head -20 "$cont")"
 }
 
 # The same waits, measured independently by bpftrace on virMutexLock entry
