@@ -1,7 +1,7 @@
 /* Linear probing with the full hash kept per slot, so that most mismatches are
  * rejected without touching the key's memory. The load factor stays under
- * 1/2; entries are never removed one by one (tables here only grow and are
- * freed whole), which keeps probing free of tombstones. */
+ * 1/2. Removal shifts the entries that follow back into the hole (Knuth's
+ * algorithm R), which keeps probing free of tombstones. */
 #include "htab.h"
 #include "util.h"
 
@@ -139,4 +139,29 @@ int vs_htab_next(const struct vs_htab *h, size_t *pos, const void **key, size_t 
 		return 1;
 	}
 	return 0;
+}
+
+void *vs_htab_del(struct vs_htab *h, const void *key, size_t len)
+{
+	size_t mask = h->cap - 1, hole, i;
+	struct slot *s = find(h->slots, h->cap, hash_of(key, len), key, len);
+	void *val;
+
+	if (!s->hash)
+		return NULL;
+	val = s->val;
+	hole = (size_t)(s - h->slots);
+	/* Move back every entry after the hole whose home slot does not lie
+	 * cyclically in (hole, i]: it could not be found past the hole. */
+	for (i = (hole + 1) & mask; h->slots[i].hash; i = (i + 1) & mask) {
+		size_t home = h->slots[i].hash & mask;
+
+		if ((i > hole && (home <= hole || home > i)) || (i < hole && home <= hole && home > i)) {
+			h->slots[hole] = h->slots[i];
+			hole = i;
+		}
+	}
+	memset(&h->slots[hole], 0, sizeof(h->slots[hole]));
+	h->count--;
+	return val;
 }

@@ -27,6 +27,10 @@ int vs_htab_put(struct vs_htab *h, const void *key, size_t len, void *val, void 
 
 /* Iteration in table order: start with *pos = 0; returns 0 at the end. The
  * table must not change during an iteration. */
+/* Removes key; returns its value (for the caller to free), or NULL when it
+ * was absent. Iterating positions are not stable across a removal. */
+void *vs_htab_del(struct vs_htab *h, const void *key, size_t len);
+
 int vs_htab_next(const struct vs_htab *h, size_t *pos, const void **key, size_t *len,
 		 void **val);
 

@@ -85,6 +85,30 @@ static void htab_replace_returns_old(void)
 	vs_htab_free(h, NULL);
 }
 
+/* Removal keeps every other key reachable, through wrap-around and
+ * clusters, and a removed key can come back. */
+static void htab_delete_keeps_the_rest(void)
+{
+	struct vs_htab *h = vs_htab_new();
+	static uint64_t keys[5000];
+
+	CHECK(h);
+	for (uint64_t i = 0; i < 5000; i++) {
+		keys[i] = i * 31;
+		CHECK(vs_htab_put(h, &keys[i], sizeof(keys[i]), (void *)(uintptr_t)(i + 1), NULL) == 0);
+	}
+	for (uint64_t i = 0; i < 5000; i += 3)
+		CHECK(vs_htab_del(h, &keys[i], sizeof(keys[i])) == (void *)(uintptr_t)(i + 1));
+	CHECK(vs_htab_del(h, &keys[0], sizeof(keys[0])) == NULL);
+	for (uint64_t i = 0; i < 5000; i++)
+		CHECK(vs_htab_get(h, &keys[i], sizeof(keys[i])) ==
+		      (i % 3 ? (void *)(uintptr_t)(i + 1) : NULL));
+	CHECK(vs_htab_count(h) == 5000 - 1667);
+	CHECK(vs_htab_put(h, &keys[3], sizeof(keys[3]), (void *)1, NULL) == 0);
+	CHECK(vs_htab_get(h, &keys[3], sizeof(keys[3])) == (void *)1);
+	vs_htab_free(h, NULL);
+}
+
 UNIT_SUITE(util, UNIT_TEST(parse_u64_bounds), UNIT_TEST(parse_seconds_fractions),
-	   UNIT_TEST(strbuf_grows), UNIT_TEST(htab_many_keys),
+	   UNIT_TEST(strbuf_grows), UNIT_TEST(htab_many_keys), UNIT_TEST(htab_delete_keeps_the_rest),
 	   UNIT_TEST(htab_replace_returns_old));
