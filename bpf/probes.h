@@ -11,7 +11,7 @@
 #include "ustack.h"
 
 #define VS_PROBE_MAX 256       /* specs per session */
-#define VS_PROBE_NUMS 6        /* numeric fields per record */
+#define VS_PROBE_NUMS 8        /* numeric fields per record */
 #define VS_PROBE_STRS 4        /* string fields per record */
 #define VS_PROBE_STR_LEN 64
 #define VS_PROBE_OPS 6         /* operations per fetch */
@@ -36,12 +36,21 @@ enum vs_probe_kind {
 	VS_PK_THREAD_JOB,     /* name: what this thread now works on ("" when done) */
 	VS_PK_LOCK_COND_WAIT, /* addr: a condition wait that releases the lock and asks
 				 for it again (its return probe is lock.acquired) */
+	/* An RPC server: a request read (on the loop thread), picked up by a
+	 * worker, and its reply queued (on the worker); each names its call by
+	 * addr (client), prog, value (procedure), id (serial), type (call,
+	 * reply, event...), and the reply result (status, 0 ok). */
+	VS_PK_RPC_RECEIVE,
+	VS_PK_RPC_DISPATCH,
+	VS_PK_RPC_REPLY,
+	VS_PK_THREAD_OBJECT,  /* name: the object (domain) this thread now works on */
 	VS_PK_MAX,
 };
 
 /* Numeric field slots; a kind uses the ones its comment names. */
 enum vs_probe_num {
 	VS_PN_ADDR, VS_PN_ID, VS_PN_RESULT, VS_PN_VALUE, VS_PN_TIMEOUT, VS_PN_AUX,
+	VS_PN_TYPE, VS_PN_PROG,
 };
 
 /* String field slots. */

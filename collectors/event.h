@@ -85,6 +85,12 @@ struct vs_event {
 			const char *peer;   /* D-Bus: the bus name called */
 			uint64_t timeout_ms; /* D-Bus: the timeout the call waits for */
 			int64_t result;     /* 0 ok, negative errno-like failure */
+			/* RPC: the client, the procedure, and the time from the
+			 * request being read to a worker picking it up (0 when
+			 * not seen). An RPC's END comes from the worker's thread. */
+			uint64_t client;
+			uint32_t prog, proc;
+			uint64_t queue_ns;
 		} span;
 		struct {
 			enum vs_lock_phase phase;

@@ -1,6 +1,9 @@
 /* Pairing state, all keyed in hash tables (locks are paired in BPF):
- *   thread -> its open spans (a small stack per thread: spans nest)
- *   thread -> the fork it is making
+ *   thread -> its open spans (a small stack per thread: spans nest; an end
+ *             with an id may close a span another thread opened, as a QMP
+ *             reply arrives on the monitor's thread)
+ *   thread -> the fork it is making, the object it works on, its RPC
+ *   (client, program, procedure, serial) -> an RPC call in progress
  * Strings from records are copied into this state, because an event's
  * strings must stay valid while consumers look at them. */
 #include "probe_events.h"
@@ -14,6 +17,24 @@
 #include "session.h"
 
 #define MAX_OPEN_SPANS 8
+/* Calls read but never answered (a lost reply, a client gone) are dropped
+ * past this many, oldest information first: they are counted as lost. */
+#define MAX_RPC_CALLS 65536
+
+/* libvirt's virNetMessageType values, as the RPC probes report them. */
+enum { RPC_CALL = 0, RPC_REPLY = 1, RPC_CALL_WITH_FDS = 4, RPC_REPLY_WITH_FDS = 5 };
+
+struct rpc_key {
+	uint64_t client;
+	uint32_t prog, proc, serial, pad;
+};
+
+struct rpc_call {
+	struct rpc_key key;
+	uint64_t ts, dispatch_ts;
+	uint32_t loop_tid;
+	char object[VS_PROBE_STR_LEN];
+};
 
 struct open_span {
 	enum vs_span_kind kind;
@@ -32,12 +53,16 @@ struct thread_state {
 	uint64_t fork_ts; /* 0: no fork in progress */
 	vs_stack_id fork_stack;
 	char fork_reason[VS_PROBE_STR_LEN];
+	char object[VS_PROBE_STR_LEN]; /* what thread.object said last */
+	struct rpc_key serving;        /* the RPC this worker runs, when has_rpc */
+	int has_rpc;
 };
 
 struct vs_probe_events {
 	struct vs_collector *c;
 	const struct vs_profile *profile;
 	struct vs_htab *threads;  /* tid -> struct thread_state */
+	struct vs_htab *rpcs;     /* struct rpc_key -> struct rpc_call */
 };
 
 struct vs_probe_events *vs_probe_events_new(struct vs_collector *c, const struct vs_profile *p)
@@ -49,7 +74,8 @@ struct vs_probe_events *vs_probe_events_new(struct vs_collector *c, const struct
 	pe->c = c;
 	pe->profile = p;
 	pe->threads = vs_htab_new();
-	if (!pe->threads) {
+	pe->rpcs = vs_htab_new();
+	if (!pe->threads || !pe->rpcs) {
 		vs_probe_events_free(pe);
 		return NULL;
 	}
@@ -61,6 +87,7 @@ void vs_probe_events_free(struct vs_probe_events *pe)
 	if (!pe)
 		return;
 	vs_htab_free(pe->threads, free);
+	vs_htab_free(pe->rpcs, free);
 	free(pe);
 }
 
@@ -185,6 +212,10 @@ static void span_begin(struct vs_probe_events *pe, const struct vs_probe_record 
 	s->timeout_ms = r->f.nums[VS_PN_TIMEOUT];
 	s->stack = stack_of(pe, r, size);
 	memcpy(s->strs, r->f.strs, sizeof(s->strs));
+	/* A span that does not name its object concerns the one its thread
+	 * works on (the domain of the API a QMP command serves). */
+	if (!s->strs[VS_PS_OBJECT][0])
+		memcpy(s->strs[VS_PS_OBJECT], t->object, sizeof(t->object));
 	base_event(&ev, VS_EV_SPAN_BEGIN, r);
 	ev.stack = s->stack;
 	fill_span(&ev, s);
@@ -207,13 +238,23 @@ static void span_end(struct vs_probe_events *pe, const struct vs_probe_record *r
 {
 	const struct vs_probe_spec *spec = &pe->profile->probes[r->probe].spec;
 	struct thread_state *t = vs_htab_get(pe->threads, &r->tid, sizeof(r->tid));
+	int has_id = has_num(spec, r, VS_PN_ID);
 	struct open_span s;
 	struct vs_event ev;
-	int i;
+	int i = t ? find_span(t, kind, has_id, r->f.nums[VS_PN_ID]) : -1;
 
-	if (!t)
-		return;
-	i = find_span(t, kind, has_num(spec, r, VS_PN_ID), r->f.nums[VS_PN_ID]);
+	if (i < 0 && has_id) {
+		size_t pos = 0;
+		void *val;
+
+		/* Opened by another thread: only an exact id match counts. */
+		while (i < 0 && vs_htab_next(pe->threads, &pos, NULL, NULL, &val)) {
+			t = val;
+			i = find_span(t, kind, 1, r->f.nums[VS_PN_ID]);
+			if (i >= 0 && !t->spans[i].has_id)
+				i = -1;
+		}
+	}
 	if (i < 0)
 		return;
 	s = t->spans[i];
@@ -317,6 +358,128 @@ static void thread_job(struct vs_probe_events *pe, const struct vs_probe_record 
 	vs_collector_emit(pe->c, &ev);
 }
 
+/* ---- RPC calls ---- */
+
+static struct rpc_key rpc_key_of(const struct vs_probe_record *r)
+{
+	struct rpc_key k = {
+		.client = r->f.nums[VS_PN_ADDR],
+		.prog = (uint32_t)r->f.nums[VS_PN_PROG],
+		.proc = (uint32_t)r->f.nums[VS_PN_VALUE],
+		.serial = (uint32_t)r->f.nums[VS_PN_ID],
+	};
+
+	return k;
+}
+
+static void rpc_fill(struct vs_probe_events *pe, struct vs_event *ev, const struct rpc_call *call,
+		     char *name, size_t namelen)
+{
+	const char *known = vs_profile_procedure_name(pe->profile, call->key.prog, call->key.proc);
+
+	if (known)
+		snprintf(name, namelen, "%s", known);
+	else
+		snprintf(name, namelen, "PROC_%u", call->key.proc);
+	ev->span.kind = VS_SPAN_RPC;
+	ev->span.id = vs_hash_bytes(&call->key, sizeof(call->key), 0);
+	ev->span.name = name;
+	ev->span.object = str_or_null(call->object);
+	ev->span.client = call->key.client;
+	ev->span.prog = call->key.prog;
+	ev->span.proc = call->key.proc;
+}
+
+static void rpc_receive(struct vs_probe_events *pe, const struct vs_probe_record *r)
+{
+	uint64_t type = r->f.nums[VS_PN_TYPE];
+	struct rpc_call *call, *old;
+	struct vs_event ev;
+	char name[64];
+
+	if (type != RPC_CALL && type != RPC_CALL_WITH_FDS)
+		return;
+	if (vs_htab_count(pe->rpcs) >= MAX_RPC_CALLS) {
+		/* Unanswered calls pile up only when replies are lost. */
+		vs_collector_lost(pe->c, VS_EV_SPAN_END, vs_htab_count(pe->rpcs));
+		vs_htab_free(pe->rpcs, free);
+		pe->rpcs = vs_htab_new();
+		if (!pe->rpcs)
+			return;
+	}
+	call = calloc(1, sizeof(*call));
+	if (!call)
+		return;
+	call->key = rpc_key_of(r);
+	call->ts = r->ts_ns;
+	call->loop_tid = r->tid;
+	if (vs_htab_put(pe->rpcs, &call->key, sizeof(call->key), call, (void **)&old)) {
+		free(call);
+		return;
+	}
+	free(old); /* a client reusing a serial: the old call is gone */
+	base_event(&ev, VS_EV_SPAN_BEGIN, r);
+	rpc_fill(pe, &ev, call, name, sizeof(name));
+	vs_collector_emit(pe->c, &ev);
+}
+
+static void rpc_dispatch(struct vs_probe_events *pe, const struct vs_probe_record *r)
+{
+	struct rpc_key k = rpc_key_of(r);
+	struct rpc_call *call = vs_htab_get(pe->rpcs, &k, sizeof(k));
+	struct thread_state *t = thread(pe, r->tid);
+
+	if (!call || !t)
+		return;
+	call->dispatch_ts = r->ts_ns;
+	t->serving = k;
+	t->has_rpc = 1;
+	t->object[0] = '\0';
+}
+
+static void rpc_reply(struct vs_probe_events *pe, const struct vs_probe_record *r)
+{
+	uint64_t type = r->f.nums[VS_PN_TYPE];
+	struct rpc_key k = rpc_key_of(r);
+	struct thread_state *t = vs_htab_get(pe->threads, &r->tid, sizeof(r->tid));
+	struct rpc_call *call;
+	struct vs_event ev;
+	char name[64];
+
+	if (type != RPC_REPLY && type != RPC_REPLY_WITH_FDS)
+		return;
+	call = vs_htab_del(pe->rpcs, &k, sizeof(k));
+	if (t && t->has_rpc && !memcmp(&t->serving, &k, sizeof(k)))
+		t->has_rpc = 0;
+	if (!call)
+		return;
+	base_event(&ev, VS_EV_SPAN_END, r);
+	ev.ts_ns = call->ts;
+	ev.dur_ns = r->ts_ns - call->ts;
+	rpc_fill(pe, &ev, call, name, sizeof(name));
+	ev.span.queue_ns = call->dispatch_ts > call->ts ? call->dispatch_ts - call->ts : 0;
+	/* status: 0 OK, 1 ERROR (2 CONTINUE is a stream's, not an end) */
+	ev.span.result = r->f.nums[VS_PN_RESULT] ? -1 : 0;
+	vs_collector_emit(pe->c, &ev);
+	free(call);
+}
+
+/* The object a thread now works on: the domain an API looked up. It names
+ * the RPC that thread serves, if that has no object yet. */
+static void thread_object(struct vs_probe_events *pe, const struct vs_probe_record *r)
+{
+	struct thread_state *t = thread(pe, r->tid);
+	struct rpc_call *call;
+
+	if (!t || !r->f.strs[VS_PS_NAME][0])
+		return;
+	memcpy(t->object, r->f.strs[VS_PS_NAME], sizeof(t->object));
+	t->object[sizeof(t->object) - 1] = '\0';
+	if (t->has_rpc && (call = vs_htab_get(pe->rpcs, &t->serving, sizeof(t->serving))) &&
+	    !call->object[0])
+		memcpy(call->object, t->object, sizeof(call->object));
+}
+
 void vs_probe_events_handle(struct vs_probe_events *pe, const struct vs_probe_record *r,
 			    size_t size)
 {
@@ -340,6 +503,10 @@ void vs_probe_events_handle(struct vs_probe_events *pe, const struct vs_probe_re
 	case VS_PK_KEEPALIVE_RECV: keepalive(pe, r, VS_KEEPALIVE_RECEIVED); break;
 	case VS_PK_KEEPALIVE_TIMEOUT: keepalive(pe, r, VS_KEEPALIVE_TIMEOUT); break;
 	case VS_PK_THREAD_JOB: thread_job(pe, r); break;
+	case VS_PK_RPC_RECEIVE: rpc_receive(pe, r); break;
+	case VS_PK_RPC_DISPATCH: rpc_dispatch(pe, r); break;
+	case VS_PK_RPC_REPLY: rpc_reply(pe, r); break;
+	case VS_PK_THREAD_OBJECT: thread_object(pe, r); break;
 	default: break;
 	}
 }

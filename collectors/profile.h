@@ -19,6 +19,7 @@
  *                                  string) in the pthread key stored at this
  *                                  address of BINARY (read through memory:
  *                                  only on the required builds)
+ *   procedure PROG NUM NAME        names RPC procedure NUM of program PROG
  *   probe KIND at WHERE [stack] [children] [check=MASK:VALUE]
  *         [object-if-kind=NAME] FIELD=FETCH...
  *
@@ -26,14 +27,15 @@
  * that gives the lock up and asks for it again), span.begin:TYPE,
  * span.end:TYPE (TYPE: rpc, dbus, caps, qmp, op), fork.begin, fork.end,
  * exec, loop.begin, loop.end, loop.dispatch, keepalive.sent,
- * keepalive.received, keepalive.timeout or thread.job.
+ * keepalive.received, keepalive.timeout, thread.job, thread.object,
+ * rpc.receive, rpc.dispatch or rpc.reply.
  * WHERE is usdt:BINARY:PROVIDER:NAME, uprobe:BINARY:SYMBOL[+N] or
  * uretprobe:BINARY:SYMBOL. An offset +N must land on an instruction of the
  * build the profile's build-ids name; on another build it is dropped. BINARY is "$exe", "@PROVIDER" (whichever mapped
  * file carries that USDT provider), or a file name prefix matched against
  * the target's mappings ("libvirt.so.0"). A uretprobe gets the fields its
  * function's uprobe (declared before it) fetched at entry.
- * FIELD is addr, id, result, value, timeout, aux (numbers) or name, object,
+ * FIELD is addr, id, result, value, timeout, aux, type, prog (numbers) or name, object,
  * kind, detail (strings: the fetch gives the string's address).
  * FETCH is $argN, $retval, %REG, a number, FETCH+N, FETCH-N, or +N(FETCH)
  * (the 8 bytes at FETCH+N; ":u32" or ":u8" after the parenthesis reads
@@ -88,6 +90,11 @@ struct vs_profile_build_id {
 	char hex[64];
 };
 
+struct vs_profile_procedure {
+	uint32_t prog, num;
+	char name[48];
+};
+
 struct vs_profile {
 	char name[VS_PROFILE_NAME_LEN];
 	char describe[160];
@@ -103,6 +110,8 @@ struct vs_profile {
 		char binary[64]; /* "" when the profile has none */
 		uint64_t offset; /* of the pthread_key_t, as a virtual address in BINARY */
 	} job_key;
+	struct vs_profile_procedure *procedures; /* sorted by (prog, num) */
+	size_t nr_procedures;
 };
 
 /* Parses profile text. 0, or -EINVAL with "LINE: reason" in err. The
@@ -117,6 +126,9 @@ int vs_fetch_compile(const char *expr, struct vs_fetch *f);
 size_t vs_builtin_profile_count(void);
 const char *vs_builtin_profile_name(size_t i);
 const char *vs_builtin_profile_text(const char *name);
+
+/* The name of RPC procedure num of program prog, or NULL. */
+const char *vs_profile_procedure_name(const struct vs_profile *p, uint32_t prog, uint32_t num);
 
 /* The role of a thread by its name, or NULL. */
 const char *vs_profile_role_of(const struct vs_profile *p, const char *thread);

@@ -183,6 +183,8 @@ static const struct {
 	{ "keepalive.received", VS_PK_KEEPALIVE_RECV },
 	{ "keepalive.timeout", VS_PK_KEEPALIVE_TIMEOUT },
 	{ "thread.job", VS_PK_THREAD_JOB },       { "lock.cond-wait", VS_PK_LOCK_COND_WAIT },
+	{ "rpc.receive", VS_PK_RPC_RECEIVE },     { "rpc.dispatch", VS_PK_RPC_DISPATCH },
+	{ "rpc.reply", VS_PK_RPC_REPLY },         { "thread.object", VS_PK_THREAD_OBJECT },
 };
 
 static const struct {
@@ -194,7 +196,7 @@ static const struct {
 };
 
 static const char *const num_fields[VS_PROBE_NUMS] = {
-	"addr", "id", "result", "value", "timeout", "aux",
+	"addr", "id", "result", "value", "timeout", "aux", "type", "prog",
 };
 static const char *const str_fields[VS_PROBE_STRS] = { "name", "object", "kind", "detail" };
 
@@ -427,6 +429,34 @@ static int parse_match(struct vs_profile *p, struct line *l, char *err, size_t e
 	return 0;
 }
 
+/* procedure PROG NUM NAME */
+static int parse_procedure(struct vs_profile *p, struct line *l, char *err, size_t errlen)
+{
+	struct vs_profile_procedure *pr;
+	unsigned long long prog, num;
+	char *end1, *end2;
+
+	errno = 0;
+	prog = strtoull(l->tok[1], &end1, 0);
+	num = strtoull(l->tok[2], &end2, 0);
+	if (errno || *end1 || *end2 || prog > UINT32_MAX || num > UINT32_MAX ||
+	    strlen(l->tok[3]) >= sizeof(pr->name))
+		return fail(err, errlen, l->number, "procedure wants PROG NUM NAME");
+	if ((p->nr_procedures & (p->nr_procedures - 1)) == 0) {
+		size_t cap = p->nr_procedures ? p->nr_procedures * 2 : 1;
+		void *grown = realloc(p->procedures, cap * sizeof(*pr));
+
+		if (!grown)
+			return -ENOMEM;
+		p->procedures = grown;
+	}
+	pr = &p->procedures[p->nr_procedures++];
+	pr->prog = (uint32_t)prog;
+	pr->num = (uint32_t)num;
+	snprintf(pr->name, sizeof(pr->name), "%s", l->tok[3]);
+	return 0;
+}
+
 /* job pthread-key BINARY+OFFSET */
 static int parse_job_key(struct vs_profile *p, struct line *l, char *err, size_t errlen)
 {
@@ -469,6 +499,8 @@ static int parse_line(struct vs_profile *p, struct line *l, char *err, size_t er
 		p->nr_build_ids++;
 		return 0;
 	}
+	if (!strcmp(kw, "procedure") && l->n == 4)
+		return parse_procedure(p, l, err, errlen);
 	if (!strcmp(kw, "job") && l->n == 3 && !strcmp(l->tok[1], "pthread-key"))
 		return parse_job_key(p, l, err, errlen);
 	if (!strcmp(kw, "role"))
@@ -477,6 +509,8 @@ static int parse_line(struct vs_profile *p, struct line *l, char *err, size_t er
 		return parse_probe(p, l, err, errlen);
 	return fail(err, errlen, l->number, "unknown keyword '%s'", kw);
 }
+
+static int procedure_cmp(const void *a, const void *b);
 
 int vs_profile_parse(struct vs_profile *p, const char *text, char *err, size_t errlen)
 {
@@ -501,6 +535,8 @@ int vs_profile_parse(struct vs_profile *p, const char *text, char *err, size_t e
 	}
 	if (!rc && !p->name[0])
 		rc = fail(err, errlen, l.number, "the profile has no 'profile NAME' line");
+	if (!rc && p->nr_procedures)
+		qsort(p->procedures, p->nr_procedures, sizeof(*p->procedures), procedure_cmp);
 	free(copy);
 	return rc;
 }
@@ -510,6 +546,28 @@ void vs_profile_release(struct vs_profile *p)
 	free(p->probes);
 	p->probes = NULL;
 	p->nr_probes = 0;
+	free(p->procedures);
+	p->procedures = NULL;
+	p->nr_procedures = 0;
+}
+
+static int procedure_cmp(const void *a, const void *b)
+{
+	const struct vs_profile_procedure *x = a, *y = b;
+
+	if (x->prog != y->prog)
+		return x->prog < y->prog ? -1 : 1;
+	return (x->num > y->num) - (x->num < y->num);
+}
+
+const char *vs_profile_procedure_name(const struct vs_profile *p, uint32_t prog, uint32_t num)
+{
+	struct vs_profile_procedure key = { .prog = prog, .num = num }, *found;
+
+	if (!p->nr_procedures)
+		return NULL;
+	found = bsearch(&key, p->procedures, p->nr_procedures, sizeof(key), procedure_cmp);
+	return found ? found->name : NULL;
 }
 
 const char *vs_profile_role_of(const struct vs_profile *p, const char *thread)

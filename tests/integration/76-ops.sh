@@ -1,0 +1,75 @@
+# virtscope ops: RPC latency per procedure against the load generator's own
+# timing of the same calls, domains named, the worker that ran each call, QMP
+# commands per domain, and keepalives answered.
+
+# The "PROCEDURE CALLS ERRORS P50 P99 MAX AVG" row of NAME in ops output
+# FILE, as "CALLS AVG_S MAX_S".
+ops_row() {
+	awk -v n="$2" 'function s(v, u) { return u == "s" ? v : u == "ms" ? v / 1e3 : v / 1e6 }
+		$1 == n && NF >= 11 { print $2, s($10, $11), s($8, $9); exit }' "$1"
+}
+
+# "COUNT AVG_S MAX_S" of the load generator's latencies for operation OP.
+load_stats() {
+	awk -v op="$2" '$3 == op && $5 == "ok" { d = ($2 - $1) / 1e9; n++; s += d; if (d > m) m = d }
+		END { print n, s / n, m }' "$1"
+}
+
+# Within 5 %: a b
+close5() {
+	awk -v a="$1" -v b="$2" 'BEGIN { r = (a - b) / b; if (r < 0) r = -r; exit !(r <= 0.05) }'
+}
+
+test_ops_rpc_latency_agrees_with_client() {
+	local out=$TMP/ops.txt lat=$TMP/ops-lat.txt
+	rm -f "$lat"
+	"$VIRTSCOPE" ops -p "$LAB_PID" -d 120 -o "$out" 2>"$out.err" &
+	local vs=$!
+	for _ in $(seq 300); do grep -q 'pid' "$out.err" 2>/dev/null && break; sleep 0.05; done
+	# 3 start/destroy cycles of each of 2 domains, all inside the trace
+	load start-destroy --domains 2 -n 12 --latencies "$lat" >/dev/null 2>&1 || fail "load failed"
+	kill -INT "$vs"
+	wait "$vs" || fail "ops failed: $(cat "$out.err")"
+	local op proc row want calls avg max wcalls wavg wmax
+	for op in start destroy; do
+		[ "$op" = start ] && proc=DOMAIN_CREATE || proc=DOMAIN_DESTROY_FLAGS
+		row=$(ops_row "$out" "$proc")
+		want=$(load_stats "$lat" "$op")
+		read -r calls avg max <<<"$row"
+		read -r wcalls wavg wmax <<<"$want"
+		echo "$proc: virtscope $calls calls avg $avg max $max; client $wcalls avg $wavg max $wmax" >&2
+		[ "$calls" = "$wcalls" ] || fail "$proc: $calls calls seen, the client made $wcalls"
+		close5 "$max" "$wmax" || fail "$proc max $max s vs the client's $wmax s"
+		close5 "$avg" "$wavg" || fail "$proc average $avg s vs the client's $wavg s"
+	done
+	# each domain's calls are counted under its name, and its QMP commands too
+	local n
+	for n in 1 2; do
+		awk -v d="vm$n" '$1 == d && $2 >= 6' "$out" | grep -q . || fail "no RPC row for vm$n: $(cat "$out")"
+		awk -v d="vm$n" '$1 == "qmp_capabilities" && $2 == d && $3 == 3' "$out" | grep -q . ||
+			fail "vm$n: not 3 qmp_capabilities (one per start): $(grep qmp_cap "$out")"
+	done
+	grep -qE '^Worker pool: [0-9]+ workers served [0-9]+ calls' "$out" || fail "no worker pool line"
+}
+
+test_ops_keepalives_answered() {
+	local out=$TMP/ops-ka.txt
+	"$VIRTSCOPE" ops -p "$LAB_PID" -d 30 -o "$out" 2>"$out.err" &
+	local vs=$!
+	for _ in $(seq 300); do grep -q 'pid' "$out.err" 2>/dev/null && break; sleep 0.05; done
+	# a client that pings every second while it waits for events
+	virsh -k 1 -c "$QEMU_URI" event --all --timeout 5 >/dev/null 2>&1 || true
+	kill -INT "$vs"
+	wait "$vs" || fail "ops failed: $(cat "$out.err")"
+	sed -n '/^Keepalives/,$p' "$out" | awk '$1 ~ /^0x/ && $2 >= 3 && $3 == $2' | grep -q . ||
+		fail "no client with >= 3 pings, each answered: $(sed -n '/^Keepalives/,$p' "$out")"
+}
+
+test_ops_bad_arguments() {
+	local rc=0
+	"$VIRTSCOPE" ops -p "$LAB_PID" -n 0 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 2 ] && expect_one_line_error "$TMP/err"
+	rc=0
+	"$VIRTSCOPE" ops -p 999999999 -d 1 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 2 ] && expect_one_line_error "$TMP/err"
+}
