@@ -229,17 +229,28 @@ static __always_inline void switched_out(struct task_struct *prev, bool preempt,
 	void *p;
 
 	if (!t) {
+		/* On CPU since tracing began (or since it was created). */
+		fresh.first_ns = prev->start_time > start_ns ? prev->start_time : start_ns;
+		if (start_ns && now > fresh.first_ns)
+			fresh.on_ns = now - fresh.first_ns;
 		bpf_map_update_elem(&threads, &tid, &fresh, BPF_NOEXIST);
 		t = bpf_map_lookup_elem(&threads, &tid);
 		if (!t)
 			return;
-	}
-	/* On CPU since its switch-in, or since tracing began. */
-	if (t->ts_in)
+	} else if (t->ts_in) {
 		t->on_ns += now - t->ts_in;
-	else if (start_ns && now > start_ns)
-		t->on_ns += now - (prev->start_time > start_ns ? prev->start_time : start_ns);
+	} else {
+		__sync_fetch_and_add(&unpaired, 1);
+	}
 	t->ts_in = 0;
+	if (state & VS_TASK_DEAD) {
+		/* its last switch: nothing follows */
+		t->ts_out = 0;
+		t->exit_ns = now;
+		bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), prev->comm);
+		bpf_map_delete_elem(&pending, &tid);
+		return;
+	}
 	t->ts_out = now;
 	t->waker = 0;
 	if (preempt || !state) {
@@ -267,6 +278,12 @@ static __always_inline void switched_in(struct task_struct *next, __u64 now)
 	__u32 tid = next->pid, zero = 0;
 	struct vs_offcpu_thread *t = bpf_map_lookup_elem(&threads, &tid), fresh = {};
 	struct vs_offcpu_record *r;
+
+	/* a thread id the kernel gave again, after a thread that exited */
+	if (t && t->exit_ns) {
+		bpf_map_delete_elem(&threads, &tid);
+		t = NULL;
+	}
 	__u64 since, dur;
 	__u32 reason;
 
@@ -277,6 +294,7 @@ static __always_inline void switched_in(struct task_struct *next, __u64 now)
 		if (!since || since > now)
 			return;
 		fresh.ts_out = since;
+		fresh.first_ns = since;
 		fresh.state = 0;
 		fresh.syscall = (__u32)BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(next), orig_ax);
 		fresh.reason = next->start_time > start_ns ? VS_OFFCPU_RUNQUEUE
@@ -288,6 +306,7 @@ static __always_inline void switched_in(struct task_struct *next, __u64 now)
 	}
 	if (!t->ts_out) {
 		__sync_fetch_and_add(&unpaired, 1);
+		t->ts_in = now;
 		return;
 	}
 	dur = now - t->ts_out;

@@ -38,6 +38,7 @@ enum vs_offcpu_reason {
 /* The task states of sched_switch's prev_state that matter here. */
 #define VS_TASK_INTERRUPTIBLE 0x1
 #define VS_TASK_UNINTERRUPTIBLE 0x2
+#define VS_TASK_DEAD 0x80
 
 #define VS_OFFCPU_KSTACK 32 /* kernel frames kept per stack */
 
@@ -69,6 +70,9 @@ struct vs_offcpu_thread {
 	__u32 waker;   /* who woke the current block, when it was long */
 	__u32 pad;
 	__u64 loop_on; /* the event-loop thread: on_ns when its last poll ended */
+	__u64 first_ns; /* accounted from: tracing's start, or the thread's creation */
+	__u64 exit_ns;  /* its last switch-out, once it exited; 0 while alive */
+	char comm[16];  /* its name when it exited */
 };
 
 /* A long block; sent with only snap.len bytes of stack. */

@@ -370,10 +370,12 @@ static void offcpu_stop(struct vs_collector *c)
 	c->priv = NULL;
 }
 
-/* Closes a thread's open interval at now. */
+/* Closes a thread's open interval at now (or at its exit). */
 static void close_at(const struct vs_offcpu_thread *t, uint64_t start, uint64_t now,
 		     struct vs_offcpu_totals *out)
 {
+	uint64_t from = t->first_ns > start ? t->first_ns : start, to = t->exit_ns ? t->exit_ns : now;
+
 	memcpy(out->off_ns, t->off_ns, sizeof(out->off_ns));
 	memcpy(out->blocks, t->blocks, sizeof(out->blocks));
 	out->on_ns = t->on_ns;
@@ -381,7 +383,7 @@ static void close_at(const struct vs_offcpu_thread *t, uint64_t start, uint64_t 
 		out->off_ns[t->reason] += now - t->ts_out;
 	else if (t->ts_in && now > t->ts_in)
 		out->on_ns += now - t->ts_in;
-	out->wall_ns = now > start ? now - start : 0;
+	out->wall_ns = to > from ? to - from : 0;
 }
 
 /* What /proc says a thread never seen by the tracer is blocked in. */
@@ -410,26 +412,6 @@ static uint32_t proc_reason(pid_t pid, uint32_t tid, uint32_t *syscall)
 	return VS_OFFCPU_OTHER;
 }
 
-static uint64_t thread_start_ns(pid_t pid, uint32_t tid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%u/stat", (int)pid, tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-	fclose(f);
-	/* field 22, starttime, in clock ticks since boot; the 20th after ')' */
-	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-			"%*d %*d %*d %llu", &start) != 1)
-		start = 0;
-	return hz > 0 ? start * (VS_NSEC_PER_SEC / (uint64_t)hz) : 0;
-}
-
 int vs_offcpu_totals(const struct vs_collector *c,
 		     int (*fn)(const struct vs_offcpu_totals *t, void *arg), void *arg)
 {
@@ -450,18 +432,15 @@ int vs_offcpu_totals(const struct vs_collector *c,
 	start = o->skel->bss->start_ns;
 	fd = bpf_map__fd(o->skel->maps.threads);
 	while (!rc && !bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
-		uint64_t tstart;
-
 		first = 0;
 		key = next;
 		if (bpf_map_lookup_elem(fd, &key, &t))
 			continue;
 		memset(&out, 0, sizeof(out));
 		out.tid = key;
-		tstart = thread_start_ns(pid, key);
-		close_at(&t, tstart > start ? tstart : start, now, &out);
-		if (vs_read_comm(pid, (pid_t)key, out.comm, sizeof(out.comm)))
-			snprintf(out.comm, sizeof(out.comm), "[exited]");
+		close_at(&t, start, now, &out);
+		if (t.exit_ns || vs_read_comm(pid, (pid_t)key, out.comm, sizeof(out.comm)))
+			snprintf(out.comm, sizeof(out.comm), "%.15s", t.comm[0] ? t.comm : "?");
 		rc = fn(&out, arg);
 	}
 	/* Live threads that never switched while traced: blocked all along. */
