@@ -392,6 +392,18 @@ static int write_folded(FILE *out, const struct vs_offcpu_report *r, struct vs_s
 	return rc;
 }
 
+static uint64_t total_switches(const struct vs_offcpu_report *r)
+{
+	const struct vs_offcpu_thread_row *rows;
+	size_t n = vs_offcpu_report_threads(r, &rows);
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < VS_OFFCPU_NR_REASONS; k++)
+			sum += rows[i].t.blocks[k];
+	return sum;
+}
+
 static int add_thread(const struct vs_offcpu_totals *t, void *arg)
 {
 	return vs_offcpu_report_add_thread(arg, t);
@@ -470,6 +482,10 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 		print_lock_waits(out, &s, report, a, &roles);
 		print_loop(out, &s, sym, report, &info, a, &roles);
 	}
+	pr_info("%" PRIu64 " switches counted in %.1f s, %" PRIu64 " long blocks sent, %llu lost",
+		total_switches(report), a->t.duration_ns / 1e9,
+		info.rseq_emits + info.late_emits + info.switch_emits,
+		(unsigned long long)(vs_session_stats(&s, &st), st.lost));
 	pr_info("long blocks: %" PRIu64 " with user stacks from rseq_update, %" PRIu64
 		" taken when blocking again, %" PRIu64 " without user stack; %" PRIu64 " unpaired switches",
 		info.rseq_emits, info.late_emits, info.switch_emits, info.unpaired);

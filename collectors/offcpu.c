@@ -274,7 +274,7 @@ static void find_loop(struct vs_collector *c, struct offcpu *o)
 static int offcpu_start(struct vs_collector *c)
 {
 	const struct vs_config *cfg = &c->session->config;
-	uint32_t rb = cfg->ringbuf_size ? cfg->ringbuf_size : 8u << 20;
+	uint32_t rb = cfg->ringbuf_size ? cfg->ringbuf_size : 32u << 20; /* records carry up to 16 KiB of stack */
 	struct offcpu *o = calloc(1, sizeof(*o));
 	char path[64];
 	int rc;
