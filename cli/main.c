@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "trace", cmd_trace, "print each lock, operation, D-Bus call, fork... of a daemon" },
 	{ "locks", cmd_locks, "lock waits and holds per lock, and who waited for whom" },
 	{ "ops", cmd_ops, "RPC, D-Bus, QEMU monitor and keepalive latency of a daemon" },
+	{ "offcpu", cmd_offcpu, "off-CPU time per thread and reason, wakers, main-loop stalls" },
 	{ "help", cmd_help, "show this help" },
 	{ "version", cmd_version, "show the version" },
 };

@@ -144,6 +144,14 @@ struct vs_event {
 			uint32_t state;  /* the task state it blocked in */
 			uint32_t reason; /* a reason class, see the off-CPU collector */
 			uint32_t waker_tid;
+			uint32_t waker_pid;      /* 0: the idle task, or unknown */
+			const char *waker_comm;  /* NULL when nobody was seen waking it */
+			vs_stack_id waker_stack; /* the waker's stack as it woke it */
+			int32_t syscall;         /* the call it blocked in, -1 none */
+			uint64_t lock_addr;      /* a mutex wait: the lock, else 0 */
+			uint32_t lock_holder;    /* ... its owner then, 0 unknown */
+			const char *lock_kind;   /* ... its names, or NULL */
+			const char *lock_object;
 		} offcpu;
 	};
 };

@@ -44,6 +44,9 @@ struct vs_config {
 				  1 << VS_PK_NONE: none, the profile only names roles */
 	uint64_t lock_min_ns;  /* lock waits and holds reported one by one from this long
 				  (0: 10 ms); shorter ones are only counted */
+	uint64_t offcpu_min_ns; /* off-CPU blocks sent with stacks from this long (0: 1 ms) */
+	uint64_t stall_ns;     /* event-loop turns reported as stalls from this long
+				  (0: 100 ms) */
 };
 
 #define VS_SESSION_MAX_COLLECTORS 16

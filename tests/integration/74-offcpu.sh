@@ -1,0 +1,143 @@
+# virtscope offcpu: off-CPU time by reason, wakers and event-loop stalls, on
+# the reference daemon (injected truth) and on the real libvirtd under
+# start-destroy (vm-vmN waits for its domain's lock while a worker destroys
+# the domain).
+
+# The per-thread table of FILE as "COMM TID WALL_MS ON_MS OFF_MS reason=ms...".
+offcpu_threads() {
+	awk '/^THREAD/ { on = 1; next } /^\(/ { on = 0 } on {
+		w = $1; t = $1; sub(/\[.*/, "", w); sub(/.*\[/, "", t); sub(/\].*/, "", t)
+		i = 2; if ($2 ~ /^\(/) i = 3
+		line = w " " t " " $i " " $(i + 1) " " $(i + 2)
+		for (k = i + 3; k <= NF; k++) line = line " " $k
+		print line }' "$1"
+}
+
+# The ms of REASON in a table line (0 when absent).
+reason_ms() {
+	echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1 | awk '{ print $1 + 0 }'
+}
+
+# start_offcpu OUT ARGS...: offcpu on the refdaemon, returning once attached.
+start_offcpu() {
+	local out=$1
+	shift
+	"$VIRTSCOPE" offcpu -p "$REF_PID" "$@" -o "$out" 2>"$out.err" &
+	OFFCPU_PID=$!
+	for _ in $(seq 300); do grep -q 'watching off-CPU' "$out.err" 2>/dev/null && break; sleep 0.05; done
+	grep -q 'watching off-CPU' "$out.err" || fail "offcpu did not start: $(cat "$out.err")"
+}
+
+stop_offcpu() {
+	kill -INT "$OFFCPU_PID"
+	wait "$OFFCPU_PID" || fail "offcpu failed: $(cat "$1.err")"
+}
+
+# An injected 300 ms block of the main loop is a 300 ms stall, with the
+# sleep it is made of and where; a D-Bus call's wait is "dbus"; a lock wait
+# names the lock and its holder.
+test_offcpu_reference_daemon_truth() {
+	local out=$TMP/offcpu-ref.txt stall line
+	source tests/integration/30-probes.sh
+	start_ref
+	start_offcpu "$out" -d 60
+	"$REFCLIENT" -s "$REF_SOCK" 'block 300' 'dbus Sleep 200' >"$out.client"
+	"$REFCLIENT" -s "$REF_SOCK" -P --stagger 40 'hold obj3 300' 'wait obj3' >>"$out.client"
+	sleep 0.3
+	stop_offcpu "$out"
+	stop_ref
+	# the stall: 300 ms, bounded above by what the client saw
+	stall=$(sed -n 's/^  stall \([0-9.]*\) ms at .*/\1/p' "$out" | sort -n | tail -1)
+	[ -n "$stall" ] || fail "no stall: $(sed -n '/^Event loop/,$p' "$out")"
+	within_request "$(awk -v s="$stall" 'BEGIN { printf "%d", s * 1000 }')" 300000 "$out.client" 'block 300'
+	grep -A1 -E '^  stall [0-9.]+ ms at .*: blocked [0-9.]+ ms in sleep' "$out" |
+		grep -q 'blocked: clock_nanosleep <- ref_sleep_ms <- ref_ops_run' ||
+		fail "stall cause: $(sed -n '/^Stalls/,$p' "$out")"
+	# the D-Bus call's 200 ms under "dbus" on a worker
+	line=$(offcpu_threads "$out" | awk '$1 == "rpc-worker"' | grep 'dbus=') || fail "no dbus time: $(head -12 "$out")"
+	within "$(awk -v m="$(reason_ms "$line" dbus)" 'BEGIN { printf "%d", m * 1000 }')" 200000 ||
+		within_request "$(awk -v m="$(reason_ms "$line" dbus)" 'BEGIN { printf "%d", m * 1000 }')" 200000 "$out.client" 'dbus Sleep 200'
+	# the waiter came 40 ms into the 300 ms hold
+	grep -E 'rpc-worker\[[0-9]+\] waited for refObject obj3 held by rpc-worker\[' "$out" ||
+		grep -E 'rpc-worker\[[0-9]+\] waited for 0x[0-9a-f]+ held by rpc-worker\[' "$out" ||
+		fail "no lock wait with holder: $(sed -n '/^Lock waits/,/^$/p' "$out")"
+}
+
+# Every thread's on-CPU plus off-CPU time is the wall time of the trace
+# within 2 %, and its on-CPU time agrees with the kernel's own count
+# (/proc/PID/task/TID/schedstat) within 2 % of the wall time.
+test_offcpu_accounts_for_wall_time() {
+	local out=$TMP/offcpu-wall.txt before=$TMP/schedstat.before after=$TMP/schedstat.after
+	source tests/integration/30-probes.sh
+	start_ref
+	for t in /proc/"$REF_PID"/task/*; do echo "${t##*/} $(cut -d' ' -f1 "$t/schedstat")"; done >"$before"
+	start_offcpu "$out" -d 3
+	"$REFCLIENT" -s "$REF_SOCK" -P 'sleep 500' 'dbus Sleep 300' 'hold obj1 400' 'wait obj1' 'fork 3' >/dev/null
+	wait "$OFFCPU_PID" || fail "offcpu failed: $(cat "$out.err")"
+	for t in /proc/"$REF_PID"/task/*; do echo "${t##*/} $(cut -d' ' -f1 "$t/schedstat")"; done >"$after"
+	stop_ref
+	local n
+	n=$(offcpu_threads "$out" | wc -l)
+	[ "$n" -ge 6 ] || fail "only $n threads: $(head -12 "$out")"
+	offcpu_threads "$out" | awk '{ d = $4 + $5 - $3; if (d < 0) d = -d; if (d > $3 * 0.02) { print; bad = 1 } }
+		END { exit bad }' || fail "on + off CPU is not the wall time within 2 %: $(head -12 "$out")"
+	# the kernel's count covers a little more than the trace: the wall
+	# time of start-up and exit, when these threads sleep
+	offcpu_threads "$out" | while read -r comm tid wall on _; do
+		awk -v tid="$tid" -v on="$on" -v wall="$wall" -v comm="$comm" '
+			FNR == NR { b[$1] = $2; next } $1 == tid && ($1 in b) {
+				k = ($2 - b[$1]) / 1e6; d = k - on; if (d < 0) d = -d
+				if (d > wall * 0.02) { printf "%s[%s]: on CPU %.1f ms, schedstat %.1f ms\n", comm, tid, on, k; exit 1 } }' \
+			"$before" "$after" || exit 1
+	done || fail "on-CPU time disagrees with schedstat"
+}
+
+# vm-vmN's off-CPU time waiting for its domain's lock is under "lock", with
+# the holder named: a worker destroying the domain.
+test_offcpu_libvirtd_destroy_lock_waits() {
+	local out=$TMP/offcpu-lv.txt n
+	load start-destroy --domains 2 -d 20 >"$TMP/offcpu-lv.load" 2>&1 &
+	local loadpid=$!
+	sleep 2
+	"$VIRTSCOPE" offcpu -p "$LAB_PID" -d 14 -n 1000 -o "$out" 2>"$out.err"
+	wait "$loadpid" || fail "load: $(tail -3 "$TMP/offcpu-lv.load")"
+	for n in 1 2; do
+		offcpu_threads "$out" | awk -v d="vm-vm$n" '$1 == d' | while read -r line; do
+			reason_ms "$line" lock
+		done | awk '$1 >= 1000 { ok = 1 } END { exit !ok }' ||
+			fail "no vm-vm$n thread with >= 1 s off CPU in lock: $(offcpu_threads "$out" | grep vm-vm$n | head -3)"
+		grep -E "^  [0-9.]+ s  vm-vm$n\[[0-9]+\] \(vm-event\) waited for virDomainObj vm$n held by (rpc-libvirtd|prio-rpc-libvir)\[[0-9]+\] \((priority-)?worker\) in remoteDispatchDomainDestroyFlags" "$out" >/dev/null ||
+			fail "vm$n's lock waits do not name a destroying worker: $(sed -n '/^Lock waits/,/^$/p' "$out" | head -5)"
+	done
+	# on + off CPU = wall within 2 % for every thread of libvirtd too
+	offcpu_threads "$out" | awk '$3 > 500 { d = $4 + $5 - $3; if (d < 0) d = -d; if (d > $3 * 0.02) { print; bad = 1 } }
+		END { exit bad }' || fail "on + off CPU is not the wall time within 2 %"
+}
+
+# Off-wake folded stacks: the waiter's stack, "--", then the holder's as it
+# released the lock, weighted by the wait in microseconds.
+test_offcpu_folded_wakers() {
+	local out=$TMP/offcpu-fold.txt w
+	source tests/integration/30-probes.sh
+	start_ref
+	start_offcpu "$out" -f --wakers -d 60
+	"$REFCLIENT" -s "$REF_SOCK" -P --stagger 40 'hold obj2 300' 'wait obj2' >"$out.client"
+	sleep 0.3
+	stop_offcpu "$out"
+	stop_ref
+	w=$(awk 'index($0, "ref_object_lock;__pthread_mutex_lock;__GI___lll_lock_wait;") &&
+		index($0, ";--;") && index($0, "__GI___pthread_mutex_unlock_usercnt") && / [0-9]+$/ &&
+		$0 ~ /^rpc-worker;/ && $0 ~ /;rpc-worker [0-9]+$/ { s += $NF } END { print s + 0 }' "$out")
+	# the waiter came 40 ms into the 300 ms hold
+	awk -v w="$w" 'BEGIN { exit !(w >= 200000 && w <= 300000) }' ||
+		fail "lock wait woken by its holder weighs $w us: $(grep -- ';--;' "$out" | head -3)"
+}
+
+test_offcpu_bad_arguments() {
+	local rc=0
+	"$VIRTSCOPE" offcpu -p "$LAB_PID" --wakers 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 2 ] && expect_one_line_error "$TMP/err"
+	rc=0
+	"$VIRTSCOPE" offcpu -p "$LAB_PID" --stall nope 2>"$TMP/err" || rc=$?
+	[ "$rc" -eq 2 ] && expect_one_line_error "$TMP/err"
+}
