@@ -398,8 +398,10 @@ static DBusMessage *do_create(DBusMessage *msg, bool with_network, char *what, s
     struct machine *m;
     int i;
 
-    if (!dbus_message_has_signature(msg, sig))
+    if (!dbus_message_has_signature(msg, sig)) {
+        snprintf(what, size, "signature=%s", dbus_message_get_signature(msg));
         return error_reply(msg, DBUS_ERROR_INVALID_ARGS, "expected signature %s", sig);
+    }
     dbus_message_iter_init(msg, &it);
     for (i = 0; i <= 4; i++, dbus_message_iter_next(&it)) {
         if (i == 0)
