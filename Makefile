@@ -42,7 +42,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: virtscope $(OUTPUT)/virtscope-load
+all: virtscope $(OUTPUT)/virtscope-load $(OUTPUT)/virtscope-fake-machined
 
 $(OUTPUT)/virtscope: $(LIB_OBJS) $(CLI_OBJS)
 	$(call msg,LINK,$@)
@@ -89,6 +89,11 @@ $(OUTPUT)/virtscope-load: scripts/load.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(VS_CFLAGS) $< -o $@ $$(pkg-config --cflags --libs libvirt) -lpthread
 
+# The lab's fake systemd-machined (scripts/lab start --machined-delay): a D-Bus peer.
+$(OUTPUT)/virtscope-fake-machined: scripts/fake-machined.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(VS_CFLAGS) $< -o $@ $$(pkg-config --cflags --libs dbus-1)
+
 # Small target programs with a known behaviour, for the integration tests.
 FIXTURES := $(patsubst tests/fixtures/%.c,$(OUTPUT)/fixtures/%,$(wildcard tests/fixtures/*.c))
 
@@ -129,7 +134,7 @@ $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(TESTED_OBJS)
 DEPS_BUILD := make gcc clang bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
 	      libcap-dev libseccomp-dev pkg-config linux-libc-dev binutils
 DEPS_LAB   := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
-	      qemu-system-x86 dbus util-linux procps
+	      qemu-system-x86 dbus util-linux procps libdbus-1-dev
 # libc6-dbg: glibc's static functions by build-id; xz-utils: MiniDebugInfo
 # fixtures; linux-perf: the stack benchmark's comparison; chromium and a font:
 # flame graphs in a real browser; time: the flame benchmark's peak memory;
