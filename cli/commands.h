@@ -20,6 +20,7 @@ int cmd_profile(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_locks(int argc, char **argv);
 int cmd_flame(int argc, char **argv);
+int cmd_forks(int argc, char **argv);
 
 /* `profile`'s options, parsed apart from running so that tests can check
  * the parsing alone. */

@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "flame", cmd_flame, "draw folded stacks as an interactive flame graph (SVG)" },
 	{ "trace", cmd_trace, "print each lock, operation, D-Bus call, fork... of a daemon" },
 	{ "locks", cmd_locks, "lock waits and holds per lock, and who waited for whom" },
+	{ "forks", cmd_forks, "forks per operation, their cost, call paths, and each child's fate" },
 	{ "help", cmd_help, "show this help" },
 	{ "version", cmd_version, "show the version" },
 };

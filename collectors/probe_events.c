@@ -6,6 +6,7 @@
 #include "probe_events.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,6 +186,10 @@ static void span_begin(struct vs_probe_events *pe, const struct vs_probe_record 
 	s->timeout_ms = r->f.nums[VS_PN_TIMEOUT];
 	s->stack = stack_of(pe, r, size);
 	memcpy(s->strs, r->f.strs, sizeof(s->strs));
+	/* A function span is named after the function its probe is on. */
+	if (kind == VS_SPAN_FUNCTION && !s->strs[VS_PS_NAME][0])
+		snprintf(s->strs[VS_PS_NAME], sizeof(s->strs[VS_PS_NAME]), "%.*s",
+			 VS_PROBE_STR_LEN - 1, pe->profile->probes[r->probe].name);
 	base_event(&ev, VS_EV_SPAN_BEGIN, r);
 	ev.stack = s->stack;
 	fill_span(&ev, s);

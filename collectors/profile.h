@@ -20,7 +20,7 @@
  *
  * KIND is lock.request, lock.acquired, lock.release, lock.cond-wait (a wait
  * that gives the lock up and asks for it again), span.begin:TYPE,
- * span.end:TYPE (TYPE: rpc, dbus, caps, qmp, op), fork.begin, fork.end,
+ * span.end:TYPE (TYPE: rpc, dbus, caps, qmp, op, func), fork.begin, fork.end,
  * exec, loop.begin, loop.end, loop.dispatch, keepalive.sent,
  * keepalive.received, keepalive.timeout or thread.job.
  * WHERE is usdt:BINARY:PROVIDER:NAME, uprobe:BINARY:SYMBOL[+N] or

@@ -39,3 +39,18 @@ probe lock.acquired at uretprobe:libvirt.so.0:virCondWaitUntil
 # still holds the name there. Only used on the build named above.
 probe thread.job at uprobe:libvirt.so.0:virThreadJobSet+9 name=$arg1
 probe thread.job at uprobe:libvirt.so.0:virThreadJobClear
+
+# Where forks come from (virtscope forks): QEMU capability lookups, and the
+# functions that fork on libvirt's behalf (virCommandRun also launches
+# QEMU). All are exported; each starts with an emulated push except
+# virProcessRunInMountNamespace (sub, single-stepped), which runs rarely.
+probe span.begin:caps at uprobe:libvirt_driver_qemu.so:virQEMUCapsCacheLookup name=$arg2
+probe span.end:caps   at uretprobe:libvirt_driver_qemu.so:virQEMUCapsCacheLookup
+probe span.begin:func at uprobe:libvirt.so.0:virCommandRun
+probe span.end:func   at uretprobe:libvirt.so.0:virCommandRun
+probe span.begin:func at uprobe:libvirt.so.0:virFileAccessibleAs
+probe span.end:func   at uretprobe:libvirt.so.0:virFileAccessibleAs
+probe span.begin:func at uprobe:libvirt.so.0:virProcessRunInMountNamespace
+probe span.end:func   at uretprobe:libvirt.so.0:virProcessRunInMountNamespace
+probe span.begin:func at uprobe:libvirt.so.0:virProcessRunInFork
+probe span.end:func   at uretprobe:libvirt.so.0:virProcessRunInFork
