@@ -254,7 +254,8 @@ static int cmp_job(const void *a, const void *b)
 /* A job lasts from its announcement to the thread's next one. */
 static void jobs_to_intervals(struct vs_fork_report *r)
 {
-	qsort(r->jobs.v, r->jobs.n, sizeof(*r->jobs.v), cmp_job);
+	if (r->jobs.n)
+		qsort(r->jobs.v, r->jobs.n, sizeof(*r->jobs.v), cmp_job);
 	for (size_t i = 0; i < r->jobs.n; i++) {
 		const struct job *j = &r->jobs.v[i];
 		struct ivl *v;
@@ -569,9 +570,13 @@ int vs_fork_report_finish(struct vs_fork_report *r, vs_fork_path_fn path, void *
 	build_orphans(r);
 	if (r->oom)
 		return -ENOMEM;
-	qsort(r->ops.v, r->ops.n, sizeof(*r->ops.v), cmp_op);
-	qsort(r->paths.v, r->paths.n, sizeof(*r->paths.v), cmp_path);
-	qsort(r->programs.v, r->programs.n, sizeof(*r->programs.v), cmp_program);
+	/* qsort must not be given NULL, even with nothing to sort */
+	if (r->ops.n)
+		qsort(r->ops.v, r->ops.n, sizeof(*r->ops.v), cmp_op);
+	if (r->paths.n)
+		qsort(r->paths.v, r->paths.n, sizeof(*r->paths.v), cmp_path);
+	if (r->programs.n)
+		qsort(r->programs.v, r->programs.n, sizeof(*r->programs.v), cmp_program);
 	return 0;
 }
 
