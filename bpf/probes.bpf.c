@@ -9,6 +9,7 @@
 #include <bpf/usdt.bpf.h>
 #include "probes.h"
 #include "ustack.bpf.h"
+#include "uret.bpf.h"
 #include "hist.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -370,6 +371,7 @@ static __always_inline __u64 with_stack(struct vs_probe_record *r, const struct 
 
 	if (spec->flags & VS_PF_STACK) {
 		vs_snapshot_user(&r->snap, &regs->r);
+		vs_mend_uret(&r->snap);
 		size = VS_PROBE_RECORD_SNAP_HDR_SIZE + r->snap.len;
 		if (size > sizeof(*r))
 			size = sizeof(*r);

@@ -95,6 +95,7 @@ static const char *span_name(enum vs_span_kind k)
 	case VS_SPAN_QMP: return "qmp";
 	case VS_SPAN_LOOP_ITERATION: return "loop";
 	case VS_SPAN_OPERATION: return "op";
+	case VS_SPAN_FUNCTION: return "func";
 	default: return "span";
 	}
 }

@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "locks", cmd_locks, "lock waits and holds per lock, and who waited for whom" },
 	{ "ops", cmd_ops, "RPC, D-Bus, QEMU monitor and keepalive latency of a daemon" },
 	{ "offcpu", cmd_offcpu, "off-CPU time per thread and reason, wakers, main-loop stalls" },
+	{ "forks", cmd_forks, "forks per operation, their cost, call paths, and each child's fate" },
 	{ "help", cmd_help, "show this help" },
 	{ "version", cmd_version, "show the version" },
 };

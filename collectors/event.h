@@ -49,6 +49,7 @@ enum vs_span_kind {
 	VS_SPAN_QMP,
 	VS_SPAN_LOOP_ITERATION,
 	VS_SPAN_OPERATION, /* a daemon-defined operation (USDT op_begin/op_end) */
+	VS_SPAN_FUNCTION,  /* a call of a named function (name): virCommandRun... */
 	VS_SPAN_KIND_MAX,
 };
 
@@ -111,15 +112,26 @@ struct vs_event {
 						     blocked in, or NULL */
 			vs_stack_id holder_stack; /* the holder's stack, when blocked */
 		} lock;
+		/* A fork's ts_ns is the call's entry and dur_ns the parent's
+		 * time in the call, until it returned (0 when unknown). */
 		struct {
 			uint32_t child_pid; /* 0 when the fork failed */
 			const char *reason; /* what the daemon forked for, or NULL */
+			const char *via;    /* the libc entry point ("fork"), or NULL */
+			uint64_t created_ns; /* when the child was created, 0 if unknown */
 		} fork;
+		/* From the forks collector, an exec or an exit is an interval
+		 * from the process's creation (ts_ns) to the exec or the exit. */
 		struct {
 			const char *filename;
+			uint32_t ppid;  /* its parent, 0 if unknown */
+			uint32_t root;  /* the target's child it descends from, 0 if unknown */
 		} exec;
 		struct {
-			int32_t status;
+			int32_t status; /* a wait status: exit code << 8, or the signal */
+			uint32_t ppid;
+			uint32_t root;
+			int execed;     /* it exec'd before it exited */
 		} exit;
 		struct {
 			enum vs_event_kind what; /* the kind of event that was lost */

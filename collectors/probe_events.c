@@ -9,6 +9,7 @@
 #include "probe_events.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,6 +213,10 @@ static void span_begin(struct vs_probe_events *pe, const struct vs_probe_record 
 	s->timeout_ms = r->f.nums[VS_PN_TIMEOUT];
 	s->stack = stack_of(pe, r, size);
 	memcpy(s->strs, r->f.strs, sizeof(s->strs));
+	/* A function span is named after the function its probe is on. */
+	if (kind == VS_SPAN_FUNCTION && !s->strs[VS_PS_NAME][0])
+		snprintf(s->strs[VS_PS_NAME], sizeof(s->strs[VS_PS_NAME]), "%.*s",
+			 VS_PROBE_STR_LEN - 1, pe->profile->probes[r->probe].name);
 	/* A span that does not name its object concerns the one its thread
 	 * works on (the domain of the API a QMP command serves). */
 	if (!s->strs[VS_PS_OBJECT][0])

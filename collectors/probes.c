@@ -132,7 +132,7 @@ static int match_file(const struct mapped_file *mf, void *arg)
 /* The path to attach BINARY of the profile at, for the target. libbpf
  * matches shared objects against /proc/PID/maps by path, so the path the
  * process mapped is used whenever it still names the same file. */
-int vs_resolve_binary(pid_t pid, const char *binary, char *out, size_t outlen)
+int vs_probes_resolve_binary(pid_t pid, const char *binary, char *out, size_t outlen)
 {
 	struct find_arg fa = { .want = binary, .out = out, .outlen = outlen };
 	char link[64], exe[PATH_MAX];
@@ -338,7 +338,7 @@ static int attach_all(struct vs_collector *c, struct probes *p)
 		const struct vs_profile_probe *pp = &p->profile.probes[i];
 		struct bpf_link *link;
 
-		if (vs_resolve_binary(pid, pp->binary, path, sizeof(path))) {
+		if (vs_probes_resolve_binary(pid, pp->binary, path, sizeof(path))) {
 			pr_warn("profile line %d: process %d maps no '%s'", pp->line, (int)pid,
 				pp->binary);
 			continue;
@@ -378,7 +378,7 @@ static void check_build_ids(pid_t pid, struct vs_profile *profile)
 
 	for (size_t i = 0; i < profile->nr_build_ids; i++) {
 		const struct vs_profile_build_id *b = &profile->build_ids[i];
-		int rc = vs_resolve_binary(pid, b->binary, path, sizeof(path));
+		int rc = vs_probes_resolve_binary(pid, b->binary, path, sizeof(path));
 
 		if (!rc)
 			rc = vs_elf_build_id(path, id, sizeof(id));

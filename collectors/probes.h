@@ -17,9 +17,11 @@ const struct vs_profile *vs_probes_profile(const struct vs_collector *c);
 int vs_profile_load_for(const struct vs_target *t, const char *name, struct vs_profile *p,
 			char *err, size_t errlen);
 
-/* The path through which virtscope opens BINARY of a profile ("$exe",
- * "@PROVIDER" or a file name prefix) as the target maps it: 0 or -ENOENT. */
-int vs_resolve_binary(pid_t pid, const char *binary, char *out, size_t outlen);
+/* The path to attach a uprobe on BINARY at for process pid: "$exe", or the
+ * first mapped file whose name starts with BINARY ("libc.so."), as the
+ * process maps it (through /proc/PID/map_files when the path no longer
+ * names that file). 0 or -ENOENT. */
+int vs_probes_resolve_binary(pid_t pid, const char *binary, char *out, size_t outlen);
 
 /* Calls fn for every lock the probes counted (bpf/probes.h), until fn
  * returns non-zero. 0, fn's value, or -errno (-ENODEV once stopped): read

@@ -25,7 +25,7 @@
  *
  * KIND is lock.request, lock.acquired, lock.release, lock.cond-wait (a wait
  * that gives the lock up and asks for it again), span.begin:TYPE,
- * span.end:TYPE (TYPE: rpc, dbus, caps, qmp, op), fork.begin, fork.end,
+ * span.end:TYPE (TYPE: rpc, dbus, caps, qmp, op, func), fork.begin, fork.end,
  * exec, loop.begin, loop.end, loop.dispatch, keepalive.sent,
  * keepalive.received, keepalive.timeout, thread.job, thread.object,
  * rpc.receive, rpc.dispatch or rpc.reply.

@@ -193,6 +193,7 @@ static const struct {
 } spans[] = {
 	{ "rpc", VS_SPAN_RPC }, { "dbus", VS_SPAN_DBUS }, { "caps", VS_SPAN_CAPS_LOOKUP },
 	{ "qmp", VS_SPAN_QMP }, { "op", VS_SPAN_OPERATION },
+	{ "func", VS_SPAN_FUNCTION },
 };
 
 static const char *const num_fields[VS_PROBE_NUMS] = {

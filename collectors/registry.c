@@ -8,12 +8,14 @@ extern const struct vs_collector_ops vs_cpu_collector;
 extern const struct vs_collector_ops vs_probes_collector;
 extern const struct vs_collector_ops vs_contention_collector;
 extern const struct vs_collector_ops vs_offcpu_collector;
+extern const struct vs_collector_ops vs_forks_collector;
 
 static const struct vs_collector_ops *const registry[] = {
 	&vs_cpu_collector,
 	&vs_probes_collector,
 	&vs_contention_collector,
 	&vs_offcpu_collector,
+	&vs_forks_collector,
 };
 
 const struct vs_collector_ops *vs_collector_find(const char *name)

@@ -105,7 +105,7 @@ static unsigned int glibc_specific_off(pid_t pid)
 	uint64_t value;
 	int64_t fo;
 
-	if (vs_resolve_binary(pid, "libc.so.6", path, sizeof(path)) || elf_open(&ef, path))
+	if (vs_probes_resolve_binary(pid, "libc.so.6", path, sizeof(path)) || elf_open(&ef, path))
 		return 0;
 	if (!vs_elf_func_addr(ef.elf, "pthread_getspecific", &value) &&
 	    (fo = vs_elf_file_offset(ef.elf, value, NULL)) >= 0 &&
@@ -128,7 +128,7 @@ int vs_thread_job_locate(pid_t pid, const struct vs_profile *p, struct vs_job_lo
 		snprintf(why, whylen, "the profile does not say where threads name their jobs");
 		return -ENOENT;
 	}
-	if (vs_resolve_binary(pid, p->job_key.binary, path, sizeof(path)) ||
+	if (vs_probes_resolve_binary(pid, p->job_key.binary, path, sizeof(path)) ||
 	    first_mapping(pid, p->job_key.binary, &start)) {
 		snprintf(why, whylen, "%s is not mapped by the target", p->job_key.binary);
 		return -ENOENT;

@@ -75,6 +75,21 @@ probe keepalive.timeout  at usdt:libvirt.so.0:libvirt:rpc_keepalive_timeout addr
 probe span.begin:qmp at usdt:libvirt_driver_qemu.so:libvirt:qemu_monitor_send_msg id=$arg1 detail=$arg2
 probe span.end:qmp   at usdt:libvirt_driver_qemu.so:libvirt:qemu_monitor_recv_reply id=$arg1
 
+# Where forks come from (virtscope forks): QEMU capability lookups, and the
+# functions that fork on libvirt's behalf (virCommandRun also launches
+# QEMU). All are exported; each starts with an emulated push except
+# virProcessRunInMountNamespace (sub, single-stepped), which runs rarely.
+probe span.begin:caps at uprobe:libvirt_driver_qemu.so:virQEMUCapsCacheLookup name=$arg2
+probe span.end:caps   at uretprobe:libvirt_driver_qemu.so:virQEMUCapsCacheLookup
+probe span.begin:func at uprobe:libvirt.so.0:virCommandRun
+probe span.end:func   at uretprobe:libvirt.so.0:virCommandRun
+probe span.begin:func at uprobe:libvirt.so.0:virFileAccessibleAs
+probe span.end:func   at uretprobe:libvirt.so.0:virFileAccessibleAs
+probe span.begin:func at uprobe:libvirt.so.0:virProcessRunInMountNamespace
+probe span.end:func   at uretprobe:libvirt.so.0:virProcessRunInMountNamespace
+probe span.begin:func at uprobe:libvirt.so.0:virProcessRunInFork
+probe span.end:func   at uretprobe:libvirt.so.0:virProcessRunInFork
+
 # RPC procedure names, from libvirt's remote, qemu, lxc, admin and keepalive
 # protocol definitions (numbers are never reused); checked against the
 # remoteDispatch* stub names in this build's libvirtd.
