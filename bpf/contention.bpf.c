@@ -33,38 +33,79 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 
 __u64 lost = 0;
 
-/* A thread of the target waiting for a mutex. */
-struct pending {
-	__u64 uaddr;
+/* Per thread of the target, in task-local storage: one pointer chase from
+ * the task instead of a hash lookup on every context switch. */
+struct thread_state {
+	/* as a waiter */
+	__u64 uaddr;     /* the futex word waited on; 0: not waiting */
 	__u64 ts;
+	__u64 dur;
+	__u64 sp;        /* its user stack pointer, to recognise its return */
 	__u64 owner_waits;
 	__s64 owner_syscall;
-	__u64 sp;        /* the waiter's user stack pointer, to recognise its return */
+	__u64 snap_ts;   /* the owner's snapshot this wait refers to */
 	__u32 owner;
 	__u32 owner_state;
 	__u32 flags;
 	__u32 ready;     /* the wait is over and long: send it on the way back to user */
-	__u64 dur;
 	char owner_comm[16];
-	char job[VS_JOB_NAME_LEN];
 	char owner_job[VS_JOB_NAME_LEN];
+	/* as an owner: what was read from it, valid until it runs again */
+	__u64 last_in;   /* when it was last switched in */
+	__u64 read_ts;   /* when its comm, job and call were read */
+	__u64 my_snap_ts; /* when its stack was copied (holder_snaps), 0 never */
+	__s64 my_syscall;
+	char my_comm[16];
+	char my_job[VS_JOB_NAME_LEN];
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
-	__type(value, struct pending);
-} waiting SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_state);
+} threads SEC(".maps");
+
+/* Whether each thread of the target is blocked, by tid modulo the size:
+ * written at every switch of the target's threads (an array store, no
+ * hashing), so that a waiter learns whether the owner is blocked without
+ * looking its task up. Only a blocked owner is looked at further when the
+ * wait begins: a running one is about to let go. */
+#define RUNSTATE_SLOTS 8192
+
+struct runstate {
+	__u32 tid;
+	__u32 blocked;
+};
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RUNSTATE_SLOTS);
 	__type(key, __u32);
-	__type(value, struct pending);
-} pending_new SEC(".maps");
+	__type(value, struct runstate);
+} runstates SEC(".maps");
 
-/* Owners' stacks, by waiter, for waits whose owner was blocked. */
+static __always_inline void set_runstate(__u32 tid, __u32 blocked)
+{
+	__u32 slot = tid & (RUNSTATE_SLOTS - 1);
+	struct runstate *rs = bpf_map_lookup_elem(&runstates, &slot);
+
+	if (rs) {
+		rs->tid = tid;
+		rs->blocked = blocked;
+	}
+}
+
+static __always_inline int owner_blocked(__u32 tid)
+{
+	__u32 slot = tid & (RUNSTATE_SLOTS - 1);
+	struct runstate *rs = bpf_map_lookup_elem(&runstates, &slot);
+
+	return rs && rs->tid == tid && rs->blocked;
+}
+
+/* Owners' stacks, by owner, taken while they were blocked holding a lock
+ * someone waited for. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 256);
@@ -79,8 +120,10 @@ struct {
 	__type(value, struct vs_contention_holder);
 } holder_new SEC(".maps");
 
+/* Per CPU, so that threads counting waits on the same hot lock from two
+ * CPUs do not bounce its counters' cache line between them. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct vs_contention_stats);
@@ -111,8 +154,8 @@ static __always_inline __u64 rb_flags(void)
 									      : BPF_RB_NO_WAKEUP;
 }
 
-/* Copies the user stack of task, whose saved user registers are regs, into
- * snap. Only right when task shares the current address space. */
+/* Copies the user stack of task into snap. Only right when task shares the
+ * current address space. */
 static __noinline int snapshot_task(struct vs_ustack *snap, struct task_struct *task)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task), uregs;
@@ -127,37 +170,53 @@ static __noinline int snapshot_task(struct vs_ustack *snap, struct task_struct *
 	return vs_snapshot_user(snap, &uregs);
 }
 
-/* What the owner of the mutex is doing as the wait begins. Its stack is
- * only taken while it is blocked: a running owner's stack moves under the
- * copy, and it is about to let go anyway. */
-static __always_inline void note_owner(struct pending *p, __u32 waiter)
+/* What a blocked owner of the mutex is doing as the wait begins: its name,
+ * job, the call it is in and its stack. All of it is read once per stretch
+ * the owner spends off a CPU, however many threads pile up behind it. */
+static __always_inline void note_owner(struct thread_state *w, __u32 waiter)
 {
-	struct task_struct *owner = bpf_task_from_pid(p->owner);
-	struct pending *op;
+	struct task_struct *owner = bpf_task_from_pid(w->owner);
+	struct thread_state *os;
+	__u64 now = w->ts;
 	__u32 zero = 0;
 
 	if (!owner)
 		return;
 	if (owner->tgid != targ_tgid)
 		goto out;
-	op = bpf_map_lookup_elem(&waiting, &p->owner);
-	if (op)
-		p->owner_waits = op->uaddr;
-	bpf_probe_read_kernel_str(p->owner_comm, sizeof(p->owner_comm), owner->comm);
-	vs_read_job(owner, p->owner_job, sizeof(p->owner_job));
-	p->owner_state = BPF_CORE_READ(owner, __state);
-	if (p->owner_state) {
-		struct vs_contention_holder *h = bpf_map_lookup_elem(&holder_new, &zero);
+	os = bpf_task_storage_get(&threads, owner, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!os)
+		goto out;
+	w->owner_state = owner->__state;
+	if (os->read_ts <= os->last_in) {
+		bpf_probe_read_kernel_str(os->my_comm, sizeof(os->my_comm), owner->comm);
+		vs_read_job(owner, os->my_job, sizeof(os->my_job));
+		os->my_syscall = w->owner_state
+					 ? ((struct pt_regs *)bpf_task_pt_regs(owner))->orig_ax
+					 : -1;
+		os->read_ts = now;
+	}
+	__builtin_memcpy(w->owner_comm, os->my_comm, sizeof(w->owner_comm));
+	__builtin_memcpy(w->owner_job, os->my_job, sizeof(w->owner_job));
+	if (os->uaddr && !os->ready)
+		w->owner_waits = os->uaddr;
+	if (w->owner_state) {
+		w->flags |= VS_CONTENTION_OWNER_BLOCKED;
+		w->owner_syscall = os->my_syscall;
+		/* one copy of its stack per stretch off the CPU */
+		if (os->my_snap_ts <= os->last_in) {
+			struct vs_contention_holder *h = bpf_map_lookup_elem(&holder_new, &zero);
 
-		p->flags |= VS_CONTENTION_OWNER_BLOCKED;
-		p->owner_syscall = BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(owner), orig_ax);
-		if (h) {
-			h->type = VS_CONTENTION_HOLDER;
-			h->tid = waiter;
-			h->ts_ns = p->ts;
-			snapshot_task(&h->snap, owner);
-			bpf_map_update_elem(&holder_snaps, &waiter, h, BPF_ANY);
+			if (h) {
+				h->type = VS_CONTENTION_HOLDER;
+				h->tid = w->owner;
+				h->ts_ns = now;
+				snapshot_task(&h->snap, owner);
+				if (!bpf_map_update_elem(&holder_snaps, &w->owner, h, BPF_ANY))
+					os->my_snap_ts = now;
+			}
 		}
+		w->snap_ts = os->my_snap_ts;
 	}
 out:
 	bpf_task_release(owner);
@@ -165,34 +224,39 @@ out:
 
 /* The thread is about to block: if it is in a futex wait on a locked
  * mutex, note the word and the owner. */
-static __always_inline void switched_out(struct task_struct *prev)
+static __always_inline void switched_out(struct task_struct *prev, struct thread_state *w)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
-	__u32 tid = prev->pid, zero = 0, op;
-	struct pending *p;
+	__u32 tid = prev->pid, op;
+	__u64 uaddr;
 
-	if (BPF_CORE_READ(regs, orig_ax) != NR_FUTEX)
+	if (regs->orig_ax != NR_FUTEX)
 		return;
-	op = (__u32)BPF_CORE_READ(regs, si) & FUTEX_CMD_MASK;
+	op = (__u32)regs->si & FUTEX_CMD_MASK;
 	/* A contended glibc mutex sleeps with futex_wait(&lock, 2): the lock
 	 * word is 2, "locked, with waiters". Condition variables, semaphores
 	 * and other futex users wait on other values, and are not locks. */
-	if (op != FUTEX_LOCK_PI &&
-	    ((op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET) || BPF_CORE_READ(regs, dx) != 2))
+	if (op != FUTEX_LOCK_PI && ((op != FUTEX_WAIT && op != FUTEX_WAIT_BITSET) || regs->dx != 2))
 		return;
-	p = bpf_map_lookup_elem(&pending_new, &zero);
-	if (!p)
+	uaddr = regs->di;
+	if (!w)
+		w = bpf_task_storage_get(&threads, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!w)
 		return;
-	__builtin_memset(p, 0, sizeof(*p));
-	p->uaddr = BPF_CORE_READ(regs, di);
-	p->sp = BPF_CORE_READ(regs, sp);
-	p->ts = bpf_ktime_get_ns();
-	p->owner_syscall = -1;
-	bpf_probe_read_user(&p->owner, sizeof(p->owner), (void *)(p->uaddr + 8));
-	if (p->owner && p->owner != tid)
-		note_owner(p, tid);
-	vs_read_job(prev, p->job, sizeof(p->job));
-	bpf_map_update_elem(&waiting, &tid, p, BPF_ANY);
+	w->uaddr = uaddr;
+	w->sp = regs->sp;
+	w->ts = bpf_ktime_get_ns();
+	w->ready = 0;
+	w->flags = 0;
+	w->owner = 0;
+	w->owner_state = 0;
+	w->owner_waits = 0;
+	w->owner_syscall = -1;
+	w->owner_comm[0] = '\0';
+	w->owner_job[0] = '\0';
+	bpf_probe_read_user(&w->owner, sizeof(w->owner), (void *)(uaddr + 8));
+	if (w->owner && w->owner != tid && owner_blocked(w->owner))
+		note_owner(w, tid);
 }
 
 static __always_inline void count_wait(__u64 uaddr, __u64 dur)
@@ -211,58 +275,80 @@ static __always_inline void count_wait(__u64 uaddr, __u64 dur)
 	}
 	if (!st)
 		return;
-	__sync_fetch_and_add(&st->waits, 1);
-	__sync_fetch_and_add(&st->wait_ns, dur);
+	st->waits++;
+	st->wait_ns += dur;
 	if (dur > st->wait_max_ns)
 		st->wait_max_ns = dur;
 	b = vs_log2_bucket(dur);
 	if (b < VS_LOCK_HIST)
-		__sync_fetch_and_add(&st->wait_hist[b], 1);
+		st->wait_hist[b]++;
 }
 
-/* Sends a long wait, with the waiter's stack when task is the waiter on
- * its way back to user space, and the owner's stack taken when it began. */
-static __noinline void send_wait(struct pending *p, struct task_struct *task, int with_stack)
+/* Sends a long wait: the owner's stack first, when one was taken for it,
+ * then the wait with the waiter's job and, when task is the waiter on its
+ * way back to user space, its stack. */
+static __noinline void send_wait(struct thread_state *w, struct task_struct *task, int in_task)
 {
 	struct vs_contention_holder *h;
 	struct vs_contention_record *r;
-	__u32 tid = task->pid, zero = 0;
+	__u32 zero = 0, owner;
 	__u64 size;
 
-	if (!p)
+	if (!w)
 		return;
-	h = bpf_map_lookup_elem(&holder_snaps, &tid);
-	if (h) {
-		size = VS_CONTENTION_HOLDER_HDR_SIZE + h->snap.len;
-		if (size > sizeof(*h))
-			size = sizeof(*h);
-		if (h->ts_ns == p->ts && bpf_ringbuf_output(&records, h, size, rb_flags()))
-			__sync_fetch_and_add(&lost, 1);
-		bpf_map_delete_elem(&holder_snaps, &tid);
+	owner = w->owner;
+	if (w->flags & VS_CONTENTION_OWNER_BLOCKED) {
+		h = bpf_map_lookup_elem(&holder_snaps, &owner);
+		if (h && h->ts_ns == w->snap_ts) {
+			size = VS_CONTENTION_HOLDER_HDR_SIZE + h->snap.len;
+			if (size > sizeof(*h))
+				size = sizeof(*h);
+			if (bpf_ringbuf_output(&records, h, size, rb_flags()))
+				__sync_fetch_and_add(&lost, 1);
+		}
 	}
 	r = bpf_map_lookup_elem(&scratch, &zero);
 	if (!r)
 		return;
 	r->type = VS_CONTENTION_WAIT;
-	r->flags = p->flags;
-	r->ts_ns = p->ts;
-	r->dur_ns = p->dur;
-	r->uaddr = p->uaddr;
+	r->flags = w->flags;
+	r->ts_ns = w->ts;
+	r->dur_ns = w->dur;
+	r->uaddr = w->uaddr;
 	r->pid = targ_tgid;
-	r->tid = tid;
-	r->owner = p->owner;
-	r->owner_state = p->owner_state;
-	r->owner_waits = p->owner_waits;
-	r->owner_syscall = p->owner_syscall;
+	r->tid = task->pid;
+	r->owner = owner;
+	r->owner_state = w->owner_state;
+	r->owner_waits = w->owner_waits;
+	r->owner_syscall = w->owner_syscall;
+	r->owner_snap_ts = w->flags & VS_CONTENTION_OWNER_BLOCKED ? w->snap_ts : 0;
 	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), task->comm);
-	__builtin_memcpy(r->owner_comm, p->owner_comm, sizeof(r->owner_comm));
-	__builtin_memcpy(r->job, p->job, sizeof(r->job));
-	__builtin_memcpy(r->owner_job, p->owner_job, sizeof(r->owner_job));
+	__builtin_memcpy(r->owner_comm, w->owner_comm, sizeof(r->owner_comm));
+	__builtin_memcpy(r->owner_job, w->owner_job, sizeof(r->owner_job));
+	r->job[0] = '\0';
 	r->snap.len = 0;
 	r->snap.flags = VS_USTACK_NO_USER;
-	if (with_stack) {
-		snapshot_task(&r->snap, task);
-		r->flags |= VS_CONTENTION_WAITER_STACK;
+	/* An owner that was running when the wait began is read now, as the
+	 * wait ends, from the waiter's context (the same address space). */
+	if (in_task && owner && !(w->flags & VS_CONTENTION_OWNER_BLOCKED) && owner != task->pid) {
+		struct task_struct *o = bpf_task_from_pid(owner);
+
+		if (o) {
+			if (o->tgid == targ_tgid) {
+				bpf_probe_read_kernel_str(r->owner_comm, sizeof(r->owner_comm), o->comm);
+				vs_read_job(o, r->owner_job, sizeof(r->owner_job));
+			}
+			bpf_task_release(o);
+		}
+	}
+	/* The waiter's own job and stack are read in its context: it has not
+	 * run since it blocked, so they are those of the wait. */
+	if (in_task) {
+		vs_read_job(task, r->job, sizeof(r->job));
+		if (in_task > 1) {
+			snapshot_task(&r->snap, task);
+			r->flags |= VS_CONTENTION_WAITER_STACK;
+		}
 	}
 	size = VS_CONTENTION_RECORD_HDR_SIZE + r->snap.len;
 	if (size > sizeof(*r))
@@ -271,30 +357,31 @@ static __noinline void send_wait(struct pending *p, struct task_struct *task, in
 		__sync_fetch_and_add(&lost, 1);
 }
 
-/* The thread runs again: its wait is over. A long one is sent when the
- * thread heads back to user space, with its stack. */
+/* The thread runs again: if it was waiting, the wait is over. A long one
+ * is sent when the thread heads back to user space, with its stack. */
 static __always_inline void switched_in(struct task_struct *next)
 {
-	__u32 tid = next->pid;
-	struct pending *p = bpf_map_lookup_elem(&waiting, &tid);
+	struct thread_state *w = bpf_task_storage_get(&threads, next, 0, 0);
 
-	if (!p)
+	if (!w)
 		return;
-	if (p->ready) {
+	w->last_in = bpf_ktime_get_ns();
+	if (!w->uaddr)
+		return;
+	if (w->ready) {
 		/* It blocked again before reaching user space (no rseq here):
 		 * send the earlier wait without the waiter's stack. */
-		send_wait(p, next, 0);
-		bpf_map_delete_elem(&waiting, &tid);
+		send_wait(w, next, 0);
+		w->uaddr = 0;
+		w->ready = 0;
 		return;
 	}
-	p->dur = bpf_ktime_get_ns() - p->ts;
-	count_wait(p->uaddr, p->dur);
-	if (p->dur >= min_ns) {
-		p->ready = 1;
-		return;
-	}
-	bpf_map_delete_elem(&holder_snaps, &tid);
-	bpf_map_delete_elem(&waiting, &tid);
+	w->dur = w->last_in - w->ts;
+	count_wait(w->uaddr, w->dur);
+	if (w->dur >= min_ns)
+		w->ready = 1;
+	else
+		w->uaddr = 0;
 }
 
 SEC("tp_btf/sched_switch")
@@ -302,22 +389,26 @@ int BPF_PROG(vs_contention_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
 {
 	if (prev->tgid == targ_tgid) {
-		__u32 tid = prev->pid;
-		struct pending *p = bpf_map_lookup_elem(&waiting, &tid);
+		struct thread_state *w = bpf_task_storage_get(&threads, prev, 0, 0);
 
 		/* A wait that never made it back to user space with a stack
-		 * (no rseq registered) goes out now, without one. */
-		if (p && p->ready) {
-			send_wait(p, prev, 0);
-			bpf_map_delete_elem(&waiting, &tid);
+		 * goes out now, in the waiter's context. */
+		if (w && w->ready) {
+			send_wait(w, prev, 1);
+			w->uaddr = 0;
+			w->ready = 0;
 		}
 		/* A preempted thread is runnable, not waiting; a thread that
 		 * blocks has a non-zero state. */
-		if (!preempt && prev_state && !(prev->flags & PF_KTHREAD))
-			switched_out(prev);
+		if (!preempt && prev_state && !(prev->flags & PF_KTHREAD)) {
+			set_runstate(prev->pid, 1);
+			switched_out(prev, w);
+		}
 	}
-	if (next->tgid == targ_tgid)
+	if (next->tgid == targ_tgid) {
+		set_runstate(next->pid, 0);
 		switched_in(next);
+	}
 	return 0;
 }
 
@@ -327,16 +418,15 @@ int BPF_PROG(vs_contention_switch, bool preempt, struct task_struct *prev,
 SEC("tp_btf/rseq_update")
 int BPF_PROG(vs_contention_resume, struct task_struct *t)
 {
-	__u32 tid;
-	struct pending *p;
+	struct thread_state *w;
 
 	if (t->tgid != targ_tgid)
 		return 0;
-	tid = t->pid;
-	p = bpf_map_lookup_elem(&waiting, &tid);
-	if (!p || !p->ready)
+	w = bpf_task_storage_get(&threads, t, 0, 0);
+	if (!w || !w->ready)
 		return 0;
-	send_wait(p, t, BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(t), sp) == p->sp);
-	bpf_map_delete_elem(&waiting, &tid);
+	send_wait(w, t, ((struct pt_regs *)bpf_task_pt_regs(t))->sp == w->sp ? 2 : 1);
+	w->uaddr = 0;
+	w->ready = 0;
 	return 0;
 }

@@ -46,6 +46,7 @@ struct vs_contention_record {
 	__u32 owner_state; /* its task state then (0: on a CPU or runnable) */
 	__u64 owner_waits; /* the futex word that owner was itself waiting on, or 0 */
 	__s64 owner_syscall; /* the system call the blocked owner was in, or -1 */
+	__u64 owner_snap_ts; /* the owner's stack sent as that holder record, or 0 */
 	char comm[16];
 	char owner_comm[16];
 	char job[VS_JOB_NAME_LEN];       /* the waiter's job then */
@@ -57,14 +58,15 @@ struct vs_contention_record {
 	(sizeof(struct vs_contention_record) - VS_USTACK_MAX)
 
 VS_STATIC_ASSERT(sizeof(struct vs_contention_record) ==
-			 96 + 2 * VS_JOB_NAME_LEN + sizeof(struct vs_ustack),
+			 104 + 2 * VS_JOB_NAME_LEN + sizeof(struct vs_ustack),
 		 "vs_contention_record has no hidden padding");
 
-/* The owner's stack when a wait for its lock began, with the owner blocked. */
+/* A lock owner's stack, copied while it was blocked with a waiter behind it;
+ * sent before each long wait that refers to it. */
 struct vs_contention_holder {
 	__u32 type;
-	__u32 tid;      /* the waiter */
-	__u64 ts_ns;    /* the wait's start */
+	__u32 tid;      /* the owner */
+	__u64 ts_ns;    /* when the copy was taken */
 	struct vs_ustack snap; /* must stay last */
 };
 

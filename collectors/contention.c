@@ -47,7 +47,7 @@ struct contention {
 	struct vs_htab *names; /* addr -> struct lock_name */
 	uint64_t lost_seen;
 	struct vs_job_loc job_loc;
-	/* The holder's stack sent just before its wait, by (waiter, start). */
+	/* The last owner's stack sent, by (owner, when it was taken). */
 	uint32_t holder_tid;
 	uint64_t holder_ts;
 	vs_stack_id holder_stack;
@@ -136,10 +136,9 @@ static int handle_wait(struct vs_collector *c, const void *data, size_t size)
 			ev.lock.holder_call = r->owner_syscall >= 0
 						      ? vs_syscall_name(r->owner_syscall, call, sizeof(call))
 						      : "a fault or interrupt";
-		if (ct->holder_tid == r->tid && ct->holder_ts == r->ts_ns)
+		if (r->owner_snap_ts && ct->holder_tid == r->owner && ct->holder_ts == r->owner_snap_ts)
 			ev.lock.holder_stack = ct->holder_stack;
 	}
-	ct->holder_tid = 0;
 	n = name_of(ct, r->uaddr);
 	if (n) {
 		ev.lock.kind = n->kind[0] ? n->kind : NULL;
@@ -274,26 +273,36 @@ int vs_contention_lock_stats(const struct vs_collector *c,
 			     void *arg)
 {
 	struct contention *ct = c->priv;
-	struct vs_contention_stats cs;
+	struct vs_contention_stats *cs = NULL;
 	struct vs_lock_stats st;
 	__u64 key, next;
-	int fd, rc = 0, first = 1;
+	int fd, rc = 0, first = 1, ncpu = libbpf_num_possible_cpus();
 
 	if (!ct || !ct->skel)
 		return -ENODEV;
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	/* one value per CPU (the counters are per CPU in BPF) */
+	cs = calloc((size_t)ncpu, sizeof(*cs));
+	if (!cs)
+		return -ENOMEM;
 	fd = bpf_map__fd(ct->skel->maps.stats);
 	while (!rc && !bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
 		const struct lock_name *n;
 
 		first = 0;
 		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &cs))
+		if (bpf_map_lookup_elem(fd, &key, cs))
 			continue;
 		memset(&st, 0, sizeof(st));
-		st.contended = cs.waits;
-		st.wait_ns = cs.wait_ns;
-		st.wait_max_ns = cs.wait_max_ns;
-		memcpy(st.wait_hist, cs.wait_hist, sizeof(st.wait_hist));
+		for (int i = 0; i < ncpu; i++) {
+			st.contended += cs[i].waits;
+			st.wait_ns += cs[i].wait_ns;
+			if (cs[i].wait_max_ns > st.wait_max_ns)
+				st.wait_max_ns = cs[i].wait_max_ns;
+			for (int b = 0; b < VS_LOCK_HIST; b++)
+				st.wait_hist[b] += cs[i].wait_hist[b];
+		}
 		n = name_of(ct, key);
 		if (n) {
 			snprintf(st.kind, sizeof(st.kind), "%s", n->kind);
@@ -301,6 +310,7 @@ int vs_contention_lock_stats(const struct vs_collector *c,
 		}
 		rc = fn(key, &st, arg);
 	}
+	free(cs);
 	return rc;
 }
 
