@@ -273,6 +273,10 @@ static void print_holder(FILE *out, const struct vs_lock_report *r,
 		fmt_ns(h, sizeof(h), c->holder_hold_ns);
 		fprintf(out, ", for %s", h);
 	}
+	if (c->holder_in[0]) {
+		fmt_ns(h, sizeof(h), c->holder_in_ns);
+		fprintf(out, ", in %s for %s", c->holder_in, c->holder_in_ns ? h : "?");
+	}
 	fputc('\n', out);
 	if (c->holder_stack) {
 		fprintf(out, "%*sholder's stack: ", 6 + 4 * depth, "");
@@ -326,6 +330,10 @@ static int accept_hold(const struct vs_event *ev)
 	return ev->lock.phase == VS_LOCK_HOLD;
 }
 
+/* Calls a holder may be blocked in (D-Bus above all), from the profile's
+ * spans: they fire only when such a call is made. */
+#define LOCKS_SPANS ((1u << VS_PK_SPAN_BEGIN) | (1u << VS_PK_SPAN_END))
+
 /* The profile to use, and whether the contention tracer can read what a
  * holder is doing from its memory, which makes probing every job change
  * unnecessary. Counting every lock of a daemon without a profile goes
@@ -364,8 +372,8 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 		/* Without --all, the profile only says what each thread is
 		 * doing, and not even that where jobs can be read from memory. */
 		.probe_kinds = a->all		 ? 0
-			       : jobs_in_memory ? 1u << VS_PK_NONE
-						: 1u << VS_PK_THREAD_JOB,
+			       : jobs_in_memory ? LOCKS_SPANS
+						: LOCKS_SPANS | 1u << VS_PK_THREAD_JOB,
 	};
 	const struct vs_profile *profile;
 	struct vs_lock_report *report = NULL;

@@ -50,12 +50,21 @@ struct vec {
 	size_t n, cap, size;
 };
 
+/* A D-Bus call (or another blocking call the profile marks as a span) a
+ * holder may have been in while someone waited for its lock. */
+struct call_span {
+	uint32_t tid;
+	uint64_t ts, dur;
+	char name[96];
+};
+
 struct vs_lock_report {
 	struct vs_consumer consumer;
 	struct vs_htab *jobs; /* tid -> struct thread_jobs */
 	struct vec events;    /* struct kept_event */
 	struct vec rows;      /* struct vs_lock_row */
 	struct vec chains;    /* struct vs_lock_chain */
+	struct vec calls;     /* struct call_span */
 	struct vs_htab *row_index; /* addr -> row index + 1 */
 	uint64_t dropped;
 };
@@ -151,6 +160,19 @@ static void on_lock(struct vs_lock_report *r, const struct vs_event *ev)
 	k->holder_seen = ev->lock.holder_seen;
 }
 
+static void on_call(struct vs_lock_report *r, const struct vs_event *ev)
+{
+	struct call_span *c;
+
+	if (r->calls.n >= MAX_KEPT || !(c = vec_push(&r->calls)))
+		return;
+	c->tid = ev->tid;
+	c->ts = ev->ts_ns;
+	c->dur = ev->dur_ns;
+	snprintf(c->name, sizeof(c->name), "D-Bus %s%s%s", ev->span.iface ? ev->span.iface : "",
+		 ev->span.iface ? "." : "", ev->span.name ? ev->span.name : "?");
+}
+
 static void on_event(struct vs_consumer *self, const struct vs_event *ev)
 {
 	struct vs_lock_report *r = (struct vs_lock_report *)self;
@@ -159,6 +181,8 @@ static void on_event(struct vs_consumer *self, const struct vs_event *ev)
 		on_job(r, ev);
 	else if (ev->kind == VS_EV_LOCK)
 		on_lock(r, ev);
+	else if (ev->kind == VS_EV_SPAN_END && ev->span.kind == VS_SPAN_DBUS)
+		on_call(r, ev);
 }
 
 struct vs_lock_report *vs_lock_report_new(void)
@@ -171,6 +195,7 @@ struct vs_lock_report *vs_lock_report_new(void)
 	r->events.size = sizeof(struct kept_event);
 	r->rows.size = sizeof(struct vs_lock_row);
 	r->chains.size = sizeof(struct vs_lock_chain);
+	r->calls.size = sizeof(struct call_span);
 	r->jobs = vs_htab_new();
 	r->row_index = vs_htab_new();
 	if (!r->jobs || !r->row_index) {
@@ -189,6 +214,7 @@ void vs_lock_report_free(struct vs_lock_report *r)
 	free(r->events.v);
 	free(r->rows.v);
 	free(r->chains.v);
+	free(r->calls.v);
 	free(r);
 }
 
@@ -321,6 +347,14 @@ static void build_chains(struct vs_lock_report *r)
 		memcpy(c->holder_call, w->holder_call, sizeof(c->holder_call));
 		c->holder_running = w->holder_seen && !w->holder_call[0];
 		c->holder_stack = w->holder_stack;
+		for (size_t j = 0; j < r->calls.n; j++) {
+			const struct call_span *cs = &((const struct call_span *)r->calls.v)[j];
+
+			if (cs->tid == w->holder && cs->ts <= w->ts + w->dur && w->ts <= cs->ts + cs->dur) {
+				snprintf(c->holder_in, sizeof(c->holder_in), "%s", cs->name);
+				c->holder_in_ns = cs->dur;
+			}
+		}
 		h = hold_during(r, w);
 		if (h) {
 			if (!c->holder_stack)

@@ -36,6 +36,8 @@ struct vs_lock_chain {
 	char holder_job[64];     /* what the holder was doing ("" unknown) */
 	char holder_call[32];    /* the system call it was blocked in ("" if not or unknown) */
 	int holder_running;      /* it was seen running (or runnable) as the wait began */
+	char holder_in[96];      /* a call the holder was in during the wait ("D-Bus ...") */
+	uint64_t holder_in_ns;   /* that call's length */
 	vs_stack_id holder_stack; /* the holder's stack while it held the lock */
 	uint64_t holder_hold_ns;  /* how long that hold lasted, 0 if unknown */
 	uint64_t holder_waits;    /* the lock the holder was itself waiting for */

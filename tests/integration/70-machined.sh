@@ -118,3 +118,41 @@ test_machined_fault_bad_input() {
 	grep -q '^export VIRTSCOPE_LAB_MACHINED_FAULT=.absent.$' <(scripts/lab env) ||
 		fail "env of a lab without the fake: $(scripts/lab env)"
 }
+
+# The field's hang, end to end, with the real libvirtd making real D-Bus calls: a destroy holds
+# its domain's lock across machined's TerminateMachine (3 s here); `ops` times the call at 3 s
+# (5 %) and names the lock another client waited for across it, and the lock chain reads
+# waiter -> domain lock -> holder destroying the domain -> in D-Bus TerminateMachine.
+test_machined_dbus_call_holds_domain_lock() {
+	local ops=$TMP/mops.txt locks=$TMP/mlocks.txt lat=$TMP/mops.lat
+	machined_lab_up
+	scripts/lab fault machined 3000 TerminateMachine >/dev/null
+	"$VIRTSCOPE" ops -p "$VIRTSCOPE_LAB_PID" -d 120 -o "$ops" 2>"$ops.err" &
+	local vo=$!
+	"$VIRTSCOPE" locks -p "$VIRTSCOPE_LAB_PID" -d 120 -o "$locks" 2>"$locks.err" &
+	local vl=$!
+	for _ in $(seq 400); do grep -q 'pid' "$ops.err" 2>/dev/null && grep -q 'pid' "$locks.err" 2>/dev/null && break; sleep 0.05; done
+	load start-destroy -c "$MLAB_URI" --domains 1 -n 2 -d 60 --latencies "$lat" >/dev/null 2>&1 &
+	local lp=$!
+	# another client asking for the domain's state while the destroy is in machined
+	local i
+	for i in $(seq 24); do
+		sleep 0.5
+		virsh -c "$MLAB_URI" domstate vm1 >/dev/null 2>&1 || true
+	done
+	wait "$lp" || fail "load failed"
+	kill -INT "$vo" "$vl"
+	wait "$vo" || fail "ops: $(cat "$ops.err")"
+	wait "$vl" || fail "locks: $(cat "$locks.err")"
+	local row
+	row=$(grep -E '^  org\.freedesktop\.machine1 org\.freedesktop\.machine1\.Manager\.TerminateMachine ' "$ops") ||
+		fail "no TerminateMachine row: $(sed -n '/^D-Bus/,/^$/p' "$ops")"
+	# NAME CALLS ERRORS P50 unit P99 unit MAX unit AVG unit ...
+	echo "$row" | awk '{ v = $9; if ($10 == "ms") v /= 1e3; exit !($3 == 1 && v >= 2.85 && v <= 3.15) }' ||
+		fail "TerminateMachine not one call of 3 s (5 %): $row"
+	grep -A3 'TerminateMachine ' "$ops" | grep -q 'held across the call, and waited for: virDomainObj vm1' ||
+		fail "the domain lock is not shown held across the call: $(grep -A3 TerminateMachine "$ops")"
+	grep -A1 -E 'waited for virDomainObj vm1$' "$locks" |
+		grep -qE 'held by (rpc-libvirtd|prio-rpc-libvir)\[[0-9]+\] \((priority-)?worker\) in remoteDispatchDomainDestroyFlags.*in D-Bus org\.freedesktop\.machine1\.Manager\.TerminateMachine for 3\.0[0-9]* s' ||
+		fail "no chain through TerminateMachine: $(grep -A2 'waited for virDomainObj vm1' "$locks" | head -8)"
+}
