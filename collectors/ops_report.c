@@ -45,7 +45,15 @@ struct keepalive_row {
 	struct vs_hist answer;  /* PING received to PONG queued */
 };
 
-/* A call in progress that lock waits are matched against. */
+/* A lock wait whose holder was known: joined with the D-Bus calls at the
+ * end, since the two come from different collectors in no fixed order. */
+struct held_wait {
+	uint32_t holder;
+	uint64_t ts, end;
+	char name[96];
+};
+
+/* A finished D-Bus call, for that join. */
 struct dbus_call {
 	uint32_t tid;
 	uint64_t ts, end;
@@ -60,6 +68,8 @@ struct vs_ops_report {
 	struct vs_htab *open_rpcs;  /* span id -> 1, for calls in flight */
 	struct dbus_call *calls;    /* finished D-Bus calls, for the lock join */
 	size_t nr_calls, cap_calls;
+	struct held_wait *waits;    /* lock waits with a holder */
+	size_t nr_waits, cap_waits;
 	uint64_t rpc_first_ts, rpc_last_ts;
 	uint64_t lost;
 };
@@ -251,31 +261,56 @@ static void on_keepalive(struct vs_ops_report *r, const struct vs_event *ev)
 	}
 }
 
-/* A lock someone waited for while its holder was in a D-Bus call: the
- * call was made with that lock held. */
+#define MAX_HELD_WAITS 65536 /* long waits are rare; beyond this, not joined */
+
 static void on_lock(struct vs_ops_report *r, const struct vs_event *ev)
 {
-	char name[96];
+	struct held_wait *w;
 
-	if (ev->lock.phase != VS_LOCK_WAIT || !ev->lock.holder_tid)
+	if (ev->lock.phase != VS_LOCK_WAIT || !ev->lock.holder_tid || r->nr_waits >= MAX_HELD_WAITS)
 		return;
+	if (r->nr_waits == r->cap_waits) {
+		size_t cap = r->cap_waits ? r->cap_waits * 2 : 64;
+		struct held_wait *grown = realloc(r->waits, cap * sizeof(*grown));
+
+		if (!grown)
+			return;
+		r->waits = grown;
+		r->cap_waits = cap;
+	}
+	w = &r->waits[r->nr_waits++];
+	w->holder = ev->lock.holder_tid;
+	w->ts = ev->ts_ns;
+	w->end = ev->ts_ns + ev->dur_ns;
+	if (ev->lock.kind && ev->lock.object)
+		snprintf(w->name, sizeof(w->name), "%s %s", ev->lock.kind, ev->lock.object);
+	else if (ev->lock.kind)
+		snprintf(w->name, sizeof(w->name), "%s", ev->lock.kind);
+	else
+		snprintf(w->name, sizeof(w->name), "0x%" PRIx64, ev->lock.addr);
+}
+
+/* A lock someone waited for while its holder was in a D-Bus call: the
+ * call was made with that lock held. */
+static void join_locks(struct vs_ops_report *r)
+{
 	for (size_t i = 0; i < r->nr_calls; i++) {
 		struct dbus_call *c = &r->calls[i];
 		struct latency_row *row = c->row;
 
-		if (c->tid != ev->lock.holder_tid || ev->ts_ns < c->ts || ev->ts_ns > c->end)
-			continue;
-		if (ev->lock.kind && ev->lock.object)
-			snprintf(name, sizeof(name), "%s %s", ev->lock.kind, ev->lock.object);
-		else if (ev->lock.kind)
-			snprintf(name, sizeof(name), "%s", ev->lock.kind);
-		else
-			snprintf(name, sizeof(name), "0x%" PRIx64, ev->lock.addr);
-		if (!strstr(row->locks, name) &&
-		    strlen(row->locks) + strlen(name) + 3 < sizeof(row->locks))
+		for (size_t k = 0; k < r->nr_waits; k++) {
+			const struct held_wait *w = &r->waits[k];
+
+			/* the wait and the call overlap: the lock was held in it */
+			if (w->holder != c->tid || w->end < c->ts || w->ts > c->end ||
+			    strstr(row->locks, w->name) ||
+			    strlen(row->locks) + strlen(w->name) + 3 >= sizeof(row->locks))
+				continue;
 			snprintf(row->locks + strlen(row->locks), sizeof(row->locks) - strlen(row->locks),
-				 "%s%s", row->locks[0] ? ", " : "", name);
+				 "%s%s", row->locks[0] ? ", " : "", w->name);
+		}
 	}
+	r->nr_waits = 0;
 }
 
 static void on_event(struct vs_consumer *self, const struct vs_event *ev)
@@ -338,6 +373,7 @@ void vs_ops_report_free(struct vs_ops_report *r)
 	vs_htab_free(r->keepalives, free);
 	vs_htab_free(r->open_rpcs, free);
 	free(r->calls);
+	free(r->waits);
 	free(r);
 }
 
@@ -484,8 +520,10 @@ static void write_dbus(struct vs_ops_report *r, FILE *out, const struct vs_stack
 		       struct vs_symbolizer *sym, unsigned int rows_max)
 {
 	struct latency_row **rows;
-	size_t n = sorted_rows(r->dbus, &rows);
+	size_t n;
 
+	join_locks(r);
+	n = sorted_rows(r->dbus, &rows);
 	fprintf(out, "\nD-Bus method calls (%zu):\n", n);
 	fprintf(out, "  %-76s %8s %6s %12s %12s %12s %8s %9s\n", "BUS INTERFACE.METHOD", "CALLS",
 		"ERRORS", "P50", "P99", "MAX", "TIMEOUT", "TIMED OUT");

@@ -24,6 +24,12 @@ static int64_t op_hold(const struct ref_ops *ops, const struct ref_request *req)
 
 	ref_object_lock(req->obj);
 	ret = ref_stop_sleep(ops->stop, req->ms);
+	/* Nested locking: whoever waits for OBJ now waits for THEN_OBJ's
+	 * holder too. */
+	if (req->then_obj) {
+		ref_object_lock(req->then_obj);
+		ref_object_unlock(req->then_obj);
+	}
 	ref_object_unlock(req->obj);
 	return ret;
 }

@@ -22,7 +22,7 @@ struct req_syntax {
 };
 
 static const struct req_syntax syntaxes[] = {
-	{ "hold",  REF_REQ_HOLD,  2, 2, "hold OBJ MS" },
+	{ "hold",  REF_REQ_HOLD,  2, 3, "hold OBJ MS [THEN_OBJ]" },
 	{ "wait",  REF_REQ_WAIT,  1, 1, "wait OBJ" },
 	{ "sleep", REF_REQ_SLEEP, 1, 1, "sleep MS" },
 	{ "dbus",  REF_REQ_DBUS,  2, 4, "dbus METHOD MS [TIMEOUT_MS [OBJ]]" },
@@ -89,6 +89,13 @@ static int parse_args(struct ref_request *req, char **argv, int argc,
 	case REF_REQ_HOLD:
 		if (parse_object(req, argv[0], objects, err, errlen))
 			return -EINVAL;
+		if (argc > 2) {
+			req->then_obj = ref_objects_find(objects, argv[2]);
+			if (!req->then_obj || req->then_obj == req->obj) {
+				snprintf(err, errlen, "no other object '%s'", argv[2]);
+				return -EINVAL;
+			}
+		}
 		return parse_num(argv[1], 0, MAX_MS, &req->ms, err, errlen);
 	case REF_REQ_WAIT:
 		return parse_object(req, argv[0], objects, err, errlen);

@@ -32,6 +32,7 @@ struct ref_request {
 	const char *op;                 /* the op_begin/op_end name */
 	char object[64];                /* the op's object: OBJ, METHOD, ... */
 	struct ref_object *obj;         /* hold, wait, dbus with OBJ */
+	struct ref_object *then_obj;    /* hold: taken too, after MS, before OBJ is let go */
 	uint64_t ms;
 	uint64_t count;
 	uint64_t timeout_ms;            /* dbus; 0: the daemon's default */

@@ -61,6 +61,32 @@ test_locks_reference_daemon_contention() {
 	grep -A1 'waited for refObject obj3' "$out" | grep -q 'held by rpc-worker\[' || fail "holder: $(cat "$out")"
 }
 
+# Nested chains: a worker waits for obj2, whose holder is itself waiting for
+# obj3, held by a third worker asleep; the chain follows both links.
+test_locks_nested_chain() {
+	local out=$TMP/nested.txt
+	source tests/integration/30-probes.sh
+	start_ref
+	"$VIRTSCOPE" locks -p "$REF_PID" --profile refdaemon -d 60 -o "$out" 2>"$out.err" &
+	local vs=$!
+	for _ in $(seq 300); do grep -q 'pid' "$out.err" 2>/dev/null && break; sleep 0.05; done
+	"$REFCLIENT" -s "$REF_SOCK" -P --stagger 40 'hold obj3 600' 'hold obj2 0 obj3' 'wait obj2' >/dev/null
+	sleep 0.3
+	kill -INT "$vs"
+	wait "$vs" || fail "locks failed: $(cat "$out.err")"
+	stop_ref
+	# waiter -> obj2 -> holder blocked in a futex, waiting for obj3 -> holder asleep
+	grep -A6 -E 'rpc-worker\[[0-9]+\]( \(worker\))? waited for refObject obj2$' "$out" >"$TMP/nested.chain" ||
+		fail "no wait for obj2: $(head -30 "$out")"
+	grep -q 'held by rpc-worker\[[0-9]*\] (worker), blocked in futex()' "$TMP/nested.chain" ||
+		fail "obj2's holder not blocked in futex: $(cat "$TMP/nested.chain")"
+	grep -q 'which was itself waiting for refObject obj3' "$TMP/nested.chain" || fail "no nested link: $(cat "$TMP/nested.chain")"
+	# obj3's holder sleeps in the stop token's timed condition wait
+	grep -qE '^ {10}held by rpc-worker\[[0-9]+\] \(worker\), blocked in futex\(\)' "$TMP/nested.chain" &&
+		grep -qE "^ {10}holder's stack: .*pthread_cond_timedwait <- ref_stop_sleep" "$TMP/nested.chain" ||
+		fail "obj3's holder not followed: $(cat "$TMP/nested.chain")"
+}
+
 # For each domain vmN: its lock waited for by vm-vmN for at least 1 s, held
 # by a worker destroying it.
 test_locks_libvirtd_destroy_chains() {

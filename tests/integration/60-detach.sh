@@ -1,29 +1,42 @@
-# Nothing is left behind, however virtscope ends: after SIGKILL mid-run,
-# no BPF link or program of its stays loaded, and the USDT semaphores it
-# raised in the target are back to 0.
+# Nothing is left behind, however virtscope ends: after SIGKILL mid-run of
+# each subcommand, no BPF link or program it held stays loaded, and the USDT
+# semaphores it raised in the target are back to 0.
 
 source tests/integration/30-probes.sh
 
-bpf_objects() {
-	echo "links=$(bpftool link list 2>/dev/null | grep -c '^[0-9]') progs=$(bpftool prog list 2>/dev/null | grep -c '^[0-9]')"
+# The BPF programs and links a process holds, as "prog ID" and "link ID"
+# lines, from its file descriptors: other tools (and other virtscopes)
+# may load and unload BPF objects meanwhile, so system-wide counts would not do.
+held_objects() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print "prog", $2 } $1 == "link_id:" { print "link", $2 }' | sort -u
+}
+
+# The objects of the list that still exist.
+still_loaded() {
+	local kind id
+	while read -r kind id; do
+		bpftool "$kind" show id "$id" >/dev/null 2>&1 && echo "$kind $id"
+	done <"$1"
+	return 0
 }
 
 test_detach_after_sigkill() {
-	local before cmd after sem
+	local cmd sem left
 	start_ref
-	before=$(bpf_objects)
-	for cmd in "profile -F 999" "trace" "locks" "locks --all"; do
+	for cmd in "profile -F 999" "trace" "locks" "locks --all" "ops" "offcpu" "forks"; do
 		# shellcheck disable=SC2086
 		"$VIRTSCOPE" $cmd -p "$REF_PID" -d 60 -o /dev/null 2>"$TMP/kill.err" &
 		local vs=$!
-		# attached once it has said so (profile says "profiling")
-		for _ in $(seq 300); do grep -qE 'profiling|tracing|watching|counting' "$TMP/kill.err" && break; sleep 0.05; done
+		# attached once it has said so
+		for _ in $(seq 300); do grep -qE 'profiling|tracing|watching|counting|timing' "$TMP/kill.err" && break; sleep 0.05; done
 		"$REFCLIENT" -s "$REF_SOCK" 'hold obj1 20' >/dev/null
+		held_objects "$vs" >"$TMP/held.txt"
+		[ -s "$TMP/held.txt" ] || fail "'$cmd' holds no BPF object: $(cat "$TMP/kill.err")"
 		kill -KILL "$vs"
 		wait "$vs" 2>/dev/null || true
-		sleep 0.5 # the kernel releases the links with the last fd
-		after=$(bpf_objects)
-		[ "$after" = "$before" ] || fail "after SIGKILL of '$cmd': $after, before: $before"
+		sleep 0.5 # the kernel releases the objects with the last fd
+		left=$(still_loaded "$TMP/held.txt")
+		[ -z "$left" ] || fail "after SIGKILL of '$cmd', still loaded: $left"
 		sem=$(semaphores_sum "$REF_PID")
 		[ "$sem" -eq 0 ] || fail "semaphores at $sem after SIGKILL of '$cmd'"
 	done
