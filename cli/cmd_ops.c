@@ -80,10 +80,29 @@ static int parse_args(int argc, char **argv, struct ops_args *a, char *err, size
 	 (1u << VS_PK_KEEPALIVE_SENT) | (1u << VS_PK_KEEPALIVE_RECV) |                         \
 	 (1u << VS_PK_KEEPALIVE_TIMEOUT))
 
+/* The daemon's profile, else, for a daemon no profile knows, the D-Bus
+ * client libraries any process may call through. */
+static const char *choose_profile(const struct vs_target *target, const char *name)
+{
+	struct vs_profile p;
+	char why[256];
+	int rc = vs_profile_load_for(target, name, &p, why, sizeof(why));
+
+	if (!rc)
+		vs_profile_release(&p);
+	if (rc == -ENOENT && !name) {
+		pr_info("no profile knows process %d: timing its D-Bus calls (profile 'dbus-clients')",
+			(int)target->pid);
+		return "dbus-clients";
+	}
+	return name;
+}
+
 static int run(void *arg, struct vs_target *target, FILE *out)
 {
 	const struct ops_args *a = arg;
-	struct vs_config cfg = { .profile = a->profile, .probe_kinds = OPS_KINDS };
+	struct vs_config cfg = { .profile = choose_profile(target, a->profile),
+				 .probe_kinds = OPS_KINDS };
 	const struct vs_profile *profile;
 	struct vs_ops_report *report = NULL;
 	struct vs_symbolizer *sym = NULL;

@@ -18,6 +18,7 @@
 #define TIMEOUT_SHARE 0.95
 /* Calls under this share of their timeout are "fast". */
 #define FAST_SHARE 0.10
+#define DBUS_DEFAULT_TIMEOUT_MS 25000
 
 struct latency_row {
 	char name[NAME_LEN]; /* key */
@@ -174,8 +175,14 @@ static void on_dbus(struct vs_ops_report *r, const struct vs_event *ev)
 	row = latency_row(r->dbus, name);
 	if (!row)
 		return;
+	/* -1 asks the library for its default, 25 s in GLib, sd-bus and libdbus */
+	if (ev->span.timeout_ms > INT32_MAX) {
+		timeout_ns = DBUS_DEFAULT_TIMEOUT_MS * VS_NSEC_PER_MSEC;
+		row->timeout_ms = DBUS_DEFAULT_TIMEOUT_MS;
+	} else {
+		row->timeout_ms = ev->span.timeout_ms;
+	}
 	add_call(row, ev);
-	row->timeout_ms = ev->span.timeout_ms;
 	if (timeout_ns && ev->dur_ns >= (uint64_t)(TIMEOUT_SHARE * (double)timeout_ns))
 		row->timeouts++;
 	else if (timeout_ns && ev->dur_ns >= (uint64_t)(FAST_SHARE * (double)timeout_ns))

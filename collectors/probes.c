@@ -339,8 +339,13 @@ static int attach_all(struct vs_collector *c, struct probes *p)
 		struct bpf_link *link;
 
 		if (vs_probes_resolve_binary(pid, pp->binary, path, sizeof(path))) {
-			pr_warn("profile line %d: process %d maps no '%s'", pp->line, (int)pid,
-				pp->binary);
+			/* A profile for any process probes what each maps. */
+			if (p->profile.match == VS_MATCH_NONE)
+				pr_debug("profile line %d: process %d maps no '%s'", pp->line,
+					 (int)pid, pp->binary);
+			else
+				pr_warn("profile line %d: process %d maps no '%s'", pp->line,
+					(int)pid, pp->binary);
 			continue;
 		}
 		link = attach_one(p, pid, i, path);

@@ -73,3 +73,23 @@ test_ops_bad_arguments() {
 	"$VIRTSCOPE" ops -p 999999999 -d 1 2>"$TMP/err" || rc=$?
 	[ "$rc" -eq 2 ] && expect_one_line_error "$TMP/err"
 }
+
+# Any daemon's blocking D-Bus calls, through the client library it links
+# (libdbus for the reference daemon), timed with their timeout.
+test_ops_dbus_any_daemon() {
+	local out=$TMP/ops-anyd.txt
+	source tests/integration/30-probes.sh
+	start_ref "$REFDAEMON" --dbus-timeout 30000
+	"$VIRTSCOPE" ops -p "$REF_PID" --profile dbus-clients -d 60 -o "$out" 2>"$out.err" &
+	local vs=$!
+	for _ in $(seq 300); do grep -q 'pid' "$out.err" 2>/dev/null && break; sleep 0.05; done
+	"$REFCLIENT" -s "$REF_SOCK" 'dbus Sleep 200' 'dbus Sleep 200' >/dev/null
+	sleep 0.3
+	kill -INT "$vs"
+	wait "$vs" || fail "ops failed: $(cat "$out.err")"
+	stop_ref
+	# NAME CALLS ERRORS P50 unit P99 unit MAX unit TIMEOUT TIMED-OUT
+	sed -n '/^D-Bus method calls/,/^$/p' "$out" | awk '$1 == "?" && $2 == "?.?" && $3 == 2 {
+		v = $10; if ($11 == "s") v *= 1e3; exit !(v >= 195 && v <= 230 && $12 == "30000ms") }' ||
+		fail "no 2 calls of 200 ms with a 30 s timeout: $(sed -n '/^D-Bus/,/^$/p' "$out")"
+}
