@@ -11,6 +11,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "../lib/log.h"
+#include "../lib/privs.h"
 #include "../lib/util.h"
 
 #define TICK_MS 100
@@ -167,6 +169,8 @@ int vs_session_start(struct vs_session *s, char *err, size_t errlen)
 			 strerror(-rc));
 		goto fail;
 	}
+	if (!s->config.keep_privileges && (rc = vs_drop_privileges()))
+		pr_warn("cannot drop the capabilities attaching needed: %s", strerror(-rc));
 	return 0;
 fail:
 	vs_session_stop(s);

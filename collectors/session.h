@@ -47,6 +47,9 @@ struct vs_config {
 	uint64_t offcpu_min_ns; /* off-CPU blocks sent with stacks from this long (0: 1 ms) */
 	uint64_t stall_ns;     /* event-loop turns reported as stalls from this long
 				  (0: 100 ms) */
+	int keep_privileges;   /* stay able to attach again (a restarted target);
+				  else every capability attaching needed is dropped
+				  once the session has started (lib/privs.h) */
 };
 
 #define VS_SESSION_MAX_COLLECTORS 16

@@ -42,3 +42,26 @@ test_detach_after_sigkill() {
 	done
 	stop_ref
 }
+
+# Least privilege: once attached, each subcommand holds none of the
+# capabilities that loading BPF and opening perf events took, and cannot
+# regain them; what it reports still works (the refdaemon's waits).
+test_privileges_dropped_after_attach() {
+	local cmd vs eff
+	start_ref
+	for cmd in "locks" "ops" "offcpu" "forks" "trace" "profile -F 99"; do
+		# shellcheck disable=SC2086
+		"$VIRTSCOPE" $cmd -p "$REF_PID" -d 60 -o "$TMP/priv.out" 2>"$TMP/priv.err" &
+		vs=$!
+		for _ in $(seq 300); do grep -qE 'profiling|tracing|watching|counting|timing' "$TMP/priv.err" && break; sleep 0.05; done
+		sleep 0.3
+		eff=$(awk '/^CapEff:/ { print $2 }' /proc/"$vs"/status)
+		grep -q '^NoNewPrivs:.*1' /proc/"$vs"/status || fail "'$cmd' may regain privileges"
+		# CAP_SYS_ADMIN 21, CAP_PERFMON 38, CAP_BPF 39, CAP_NET_ADMIN 12, CAP_SYS_RESOURCE 24
+		python3 -c "import sys; e = int('$eff', 16); sys.exit(any(e >> b & 1 for b in (12, 21, 24, 38, 39)))" ||
+			fail "'$cmd' still holds capabilities it attached with: CapEff $eff"
+		kill -INT "$vs"
+		wait "$vs" || fail "'$cmd' failed after dropping privileges: $(cat "$TMP/priv.err")"
+	done
+	stop_ref
+}
