@@ -28,6 +28,16 @@ static const char root_name[] = "all";
 
 /* Grows one of the node arrays from t->cap to cap elements; on failure the
  * old one stays valid. NULL arrays are optional ones not kept. */
+/* Interned names are copied together: a name's first occurrence may be
+ * anywhere in a 200 MB input, and every later lookup compares with it, so
+ * keeping the input's copy would cost a cache miss per frame. */
+struct flame_name_chunk {
+	struct flame_name_chunk *next;
+	char data[];
+};
+
+#define NAME_CHUNK (1u << 20)
+
 static int grow_array(void *arrp, size_t elem, size_t old_cap, size_t cap)
 {
 	void **arr = arrp;
@@ -77,6 +87,12 @@ void flame_tree_release(struct flame_tree *t)
 	flame_mem_free(t->start, (size_t)t->cap * sizeof(*t->start));
 	free(t->names);
 	free(t->name_slots);
+	while (t->name_chunks) {
+		struct flame_name_chunk *c = t->name_chunks;
+
+		t->name_chunks = c->next;
+		free(c);
+	}
 	if (t->slots)
 		flame_mem_free(t->slots, ((size_t)t->slot_mask + 1) * sizeof(*t->slots));
 	flame_mem_free(t->first_child, (size_t)t->n * sizeof(*t->first_child));
@@ -143,6 +159,29 @@ static int grow_names(struct flame_tree *t)
 	return 0;
 }
 
+
+static const char *keep_name(struct flame_tree *t, const char *s, size_t len)
+{
+	char *p;
+
+	if (len > t->chunk_left) {
+		size_t size = len > NAME_CHUNK ? len : NAME_CHUNK;
+		struct flame_name_chunk *c = malloc(sizeof(*c) + size);
+
+		if (!c)
+			return NULL;
+		c->next = t->name_chunks;
+		t->name_chunks = c;
+		t->chunk_next = c->data;
+		t->chunk_left = size;
+	}
+	p = t->chunk_next;
+	memcpy(p, s, len);
+	t->chunk_next += len;
+	t->chunk_left -= len;
+	return p;
+}
+
 int flame_tree_intern(struct flame_tree *t, const char *s, size_t len, uint32_t *name)
 {
 	uint32_t h, i;
@@ -170,6 +209,9 @@ int flame_tree_intern(struct flame_tree *t, const char *s, size_t len, uint32_t 
 		t->names = p;
 		t->names_cap = cap;
 	}
+	s = keep_name(t, s, len);
+	if (!s)
+		return -ENOMEM;
 	*name = t->nnames++;
 	t->names[*name] = (struct flame_name){ s, (uint32_t)len, h };
 	t->name_slots[i] = *name + 1;

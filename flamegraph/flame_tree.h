@@ -32,6 +32,8 @@ struct flame_node {
 
 struct flame_slot;
 
+struct flame_name_chunk;
+
 struct flame_tree {
 	struct flame_node *nodes;
 	uint64_t *before;     /* --diff: the second input's counts, else NULL */
@@ -41,6 +43,9 @@ struct flame_tree {
 	uint32_t nnames, names_cap;
 	uint32_t *name_slots; /* name hash -> name id + 1 */
 	uint32_t name_mask;
+	struct flame_name_chunk *name_chunks; /* where interned names' bytes live */
+	char *chunk_next;
+	size_t chunk_left;
 	struct flame_slot *slots; /* (parent, name) -> child, or NULL; freed by finalize */
 	uint32_t slot_mask;
 	uint32_t *first_child, *next_sibling; /* after finalize */
