@@ -33,35 +33,19 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 
 __u64 lost = 0;
 
-/* A thread of the target waiting for a mutex. */
-struct pending {
-	__u64 uaddr;
-	__u64 ts;
-	__u64 owner_waits;
-	__s64 owner_syscall;
-	__u64 sp;        /* the waiter's user stack pointer, to recognise its return */
-	__u32 owner;
-	__u32 owner_state;
-	__u32 flags;
-	__u32 ready;     /* the wait is over and long: send it on the way back to user */
-	__u64 dur;
-	char owner_comm[16];
-	char job[VS_JOB_NAME_LEN];
-	char owner_job[VS_JOB_NAME_LEN];
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
 	__type(key, __u32);
-	__type(value, struct pending);
+	__type(value, struct vs_contention_pending);
 } waiting SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct pending);
+	__type(value, struct vs_contention_pending);
 } pending_new SEC(".maps");
 
 /* Owners' stacks, by waiter, for waits whose owner was blocked. */
@@ -130,10 +114,10 @@ static __noinline int snapshot_task(struct vs_ustack *snap, struct task_struct *
 /* What the owner of the mutex is doing as the wait begins. Its stack is
  * only taken while it is blocked: a running owner's stack moves under the
  * copy, and it is about to let go anyway. */
-static __always_inline void note_owner(struct pending *p, __u32 waiter)
+static __always_inline void note_owner(struct vs_contention_pending *p, __u32 waiter)
 {
 	struct task_struct *owner = bpf_task_from_pid(p->owner);
-	struct pending *op;
+	struct vs_contention_pending *op;
 	__u32 zero = 0;
 
 	if (!owner)
@@ -169,7 +153,7 @@ static __always_inline void switched_out(struct task_struct *prev)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 	__u32 tid = prev->pid, zero = 0, op;
-	struct pending *p;
+	struct vs_contention_pending *p;
 
 	if (BPF_CORE_READ(regs, orig_ax) != NR_FUTEX)
 		return;
@@ -222,7 +206,7 @@ static __always_inline void count_wait(__u64 uaddr, __u64 dur)
 
 /* Sends a long wait, with the waiter's stack when task is the waiter on
  * its way back to user space, and the owner's stack taken when it began. */
-static __noinline void send_wait(struct pending *p, struct task_struct *task, int with_stack)
+static __noinline void send_wait(struct vs_contention_pending *p, struct task_struct *task, int with_stack)
 {
 	struct vs_contention_holder *h;
 	struct vs_contention_record *r;
@@ -276,7 +260,7 @@ static __noinline void send_wait(struct pending *p, struct task_struct *task, in
 static __always_inline void switched_in(struct task_struct *next)
 {
 	__u32 tid = next->pid;
-	struct pending *p = bpf_map_lookup_elem(&waiting, &tid);
+	struct vs_contention_pending *p = bpf_map_lookup_elem(&waiting, &tid);
 
 	if (!p)
 		return;
@@ -303,7 +287,7 @@ int BPF_PROG(vs_contention_switch, bool preempt, struct task_struct *prev,
 {
 	if (prev->tgid == targ_tgid) {
 		__u32 tid = prev->pid;
-		struct pending *p = bpf_map_lookup_elem(&waiting, &tid);
+		struct vs_contention_pending *p = bpf_map_lookup_elem(&waiting, &tid);
 
 		/* A wait that never made it back to user space with a stack
 		 * (no rseq registered) goes out now, without one. */
@@ -328,7 +312,7 @@ SEC("tp_btf/rseq_update")
 int BPF_PROG(vs_contention_resume, struct task_struct *t)
 {
 	__u32 tid;
-	struct pending *p;
+	struct vs_contention_pending *p;
 
 	if (t->tgid != targ_tgid)
 		return 0;

@@ -70,6 +70,27 @@ struct vs_contention_holder {
 
 #define VS_CONTENTION_HOLDER_HDR_SIZE (sizeof(struct vs_contention_holder) - VS_USTACK_MAX)
 
+/* A thread of the target waiting for a mutex now (the `waiting` map, keyed by
+ * tid): the live view reads it for waits still in progress. */
+struct vs_contention_pending {
+	__u64 uaddr;
+	__u64 ts;
+	__u64 owner_waits;
+	__s64 owner_syscall;
+	__u64 sp;        /* the waiter's user stack pointer, to recognise its return */
+	__u32 owner;
+	__u32 owner_state;
+	__u32 flags;
+	__u32 ready;     /* the wait is over and long: send it on the way back to user */
+	__u64 dur;
+	char owner_comm[16];
+	char job[VS_JOB_NAME_LEN];
+	char owner_job[VS_JOB_NAME_LEN];
+};
+
+VS_STATIC_ASSERT(sizeof(struct vs_contention_pending) == 64 + 16 + 2 * VS_JOB_NAME_LEN,
+		 "vs_contention_pending has no hidden padding");
+
 /* Per futex word: how often and how long threads waited there. */
 struct vs_contention_stats {
 	__u64 waits;

@@ -304,6 +304,41 @@ int vs_contention_lock_stats(const struct vs_collector *c,
 	return rc;
 }
 
+int vs_contention_waits_now(const struct vs_collector *c,
+			    int (*fn)(const struct vs_lock_wait_now *w, void *arg), void *arg)
+{
+	struct contention *ct = c->priv;
+	struct vs_contention_pending p;
+	char owner_job[VS_JOB_NAME_LEN];
+	__u32 key, next;
+	int fd, rc = 0, first = 1;
+
+	if (!ct || !ct->skel)
+		return -ENODEV;
+	fd = bpf_map__fd(ct->skel->maps.waiting);
+	while (!rc && !bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		const struct lock_name *n;
+		struct vs_lock_wait_now w = { 0 };
+
+		first = 0;
+		key = next;
+		/* A wait that ended stays until its thread returns to user space. */
+		if (bpf_map_lookup_elem(fd, &key, &p) || p.ready || p.dur)
+			continue;
+		copy_str(owner_job, p.owner_job, sizeof(owner_job));
+		n = name_of(ct, p.uaddr);
+		w.tid = key;
+		w.owner = p.owner;
+		w.addr = p.uaddr;
+		w.since_ns = p.ts;
+		w.kind = n && n->kind[0] ? n->kind : NULL;
+		w.object = n && n->object[0] ? n->object : NULL;
+		w.owner_job = owner_job[0] ? owner_job : NULL;
+		rc = fn(&w, arg);
+	}
+	return rc;
+}
+
 const struct vs_collector_ops vs_contention_collector = {
 	.name = "contention",
 	.summary = "waits on contended locks of any daemon, from futex calls (no cost when free)",
