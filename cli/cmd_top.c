@@ -419,11 +419,6 @@ static int run(const struct top_args *a, pid_t pid)
 		pr_warn("no profile knows pid %d: only threads, locks, off-CPU time and forks are shown",
 			(int)pid);
 	if (a->mode == MODE_SCREEN) {
-		if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
-			pr_err("top: not a terminal: use -b or --json");
-			status = VS_EXIT_USAGE;
-			goto cleanup;
-		}
 		vs_log_hold(); /* warnings wait until the screen is closed */
 		if (vs_top_screen_open()) {
 			vs_log_release();
@@ -469,6 +464,10 @@ int cmd_top(int argc, char **argv)
 	}
 	if (!pid && !a.daemon && vs_top_find_daemon(&pid, err, sizeof(err))) {
 		pr_err("top: %s", err);
+		return VS_EXIT_USAGE;
+	}
+	if (a.mode == MODE_SCREEN && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))) {
+		pr_err("top: not a terminal: use -b or --json");
 		return VS_EXIT_USAGE;
 	}
 	status = vs_cli_check_privileges("top");

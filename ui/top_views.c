@@ -61,7 +61,7 @@ static const struct vs_top_column rpc_cols[] = {
 };
 
 static const struct vs_top_column dbus_cols[] = {
-	{ "METHOD", "method", 28, 1 },
+	{ "METHOD", "method", 34, 1 },
 	{ "CALLS", "calls", 5, 0 },
 	{ "AVGms", "avg_ms", 7, 0 },
 	{ "MAXms", "max_ms", 7, 0 },
