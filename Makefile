@@ -10,7 +10,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 CFLAGS    ?= -O2 -g
 # Flags the code needs whatever CFLAGS the caller gives.
 VS_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -I$(OUTPUT) -MMD -MP
-LDLIBS    := -lbpf -ldw -lelf -lz -lcap -lseccomp
+LDLIBS    := -lbpf -ldw -lelf -lz -lcap -lseccomp -lncurses -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -I$(OUTPUT) -Ibpf \
 	      -I/usr/include/x86_64-linux-gnu
 
@@ -18,7 +18,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -I$(OUTPUT) -Ibpf \
 SAN_OUTPUT := $(OUTPUT)/asan
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRCS  := $(wildcard lib/*.c collectors/*.c flamegraph/*.c)
+LIB_SRCS  := $(wildcard lib/*.c collectors/*.c flamegraph/*.c ui/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
@@ -132,14 +132,15 @@ $(OUTPUT)/unit-tests: $(UNIT_OBJS) $(TESTED_OBJS)
 
 # Everything the build, the lab, the tests and the benchmarks use; nothing more.
 DEPS_BUILD := make gcc clang bpftool libbpf-dev libelf-dev libdw-dev zlib1g-dev \
-	      libcap-dev libseccomp-dev pkg-config linux-libc-dev binutils
+	      libcap-dev libseccomp-dev pkg-config linux-libc-dev binutils \
+	      libncurses-dev
 DEPS_LAB   := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
 	      qemu-system-x86 dbus util-linux procps libdbus-1-dev
 # libc6-dbg: glibc's static functions by build-id; xz-utils: MiniDebugInfo
 # fixtures; linux-perf: the stack benchmark's comparison; chromium and a font:
 # flame graphs in a real browser; time: the flame benchmark's peak memory;
 # bpftrace: the independent measurements the tests compare against.
-DEPS_TEST  := libc6-dbg xz-utils linux-perf chromium fonts-dejavu-core time bpftrace
+DEPS_TEST  := libc6-dbg xz-utils linux-perf chromium fonts-dejavu-core time bpftrace tmux
 DEPS       := $(DEPS_BUILD) $(DEPS_LAB) $(DEPS_TEST)
 
 deps:

@@ -104,6 +104,41 @@ static __always_inline int owner_blocked(__u32 tid)
 	return rs && rs->tid == tid && rs->blocked;
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, VS_CONTENTION_WAIT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vs_contention_wait_now);
+} waits_now SEC(".maps");
+
+static __always_inline void publish_wait(const struct thread_state *w, __u32 tid)
+{
+	__u32 slot = tid & (VS_CONTENTION_WAIT_SLOTS - 1);
+	struct vs_contention_wait_now *n = bpf_map_lookup_elem(&waits_now, &slot);
+
+	if (!n)
+		return;
+	n->tid = 0;
+	n->owner = w->owner;
+	n->uaddr = w->uaddr;
+	n->ts = w->ts;
+	if (w->owner_job[0])
+		__builtin_memcpy(n->owner_job, w->owner_job, sizeof(n->owner_job));
+	else
+		n->owner_job[0] = '\0';
+	n->tid = tid;
+}
+
+static __always_inline void retract_wait(__u32 tid)
+{
+	__u32 slot = tid & (VS_CONTENTION_WAIT_SLOTS - 1);
+	struct vs_contention_wait_now *n = bpf_map_lookup_elem(&waits_now, &slot);
+
+	if (n && n->tid == tid)
+		n->tid = 0;
+}
+
 /* Owners' stacks, by owner, taken while they were blocked holding a lock
  * someone waited for. */
 struct {
@@ -257,6 +292,7 @@ static __always_inline void switched_out(struct task_struct *prev, struct thread
 	bpf_probe_read_user(&w->owner, sizeof(w->owner), (void *)(uaddr + 8));
 	if (w->owner && w->owner != tid && owner_blocked(w->owner))
 		note_owner(w, tid);
+	publish_wait(w, tid);
 }
 
 static __always_inline void count_wait(__u64 uaddr, __u64 dur)
@@ -368,6 +404,8 @@ static __always_inline void switched_in(struct task_struct *next)
 	w->last_in = bpf_ktime_get_ns();
 	if (!w->uaddr)
 		return;
+	if (!w->ready)
+		retract_wait(next->pid);
 	if (w->ready) {
 		/* It blocked again before reaching user space (no rseq here):
 		 * send the earlier wait without the waiter's stack. */

@@ -72,6 +72,24 @@ struct vs_contention_holder {
 
 #define VS_CONTENTION_HOLDER_HDR_SIZE (sizeof(struct vs_contention_holder) - VS_USTACK_MAX)
 
+/* A thread of the target waiting for a mutex now, in the `waits_now` array
+ * (slot = tid modulo VS_CONTENTION_WAIT_SLOTS, tid 0 when free), which user
+ * space maps and reads for waits still in progress whatever --min-wait says.
+ * Written with plain stores: a reader may see a slot mid-update, and checks
+ * that tid and ts are set. */
+#define VS_CONTENTION_WAIT_SLOTS 8192
+
+struct vs_contention_wait_now {
+	__u32 tid;
+	__u32 owner;
+	__u64 uaddr;
+	__u64 ts;
+	char owner_job[VS_JOB_NAME_LEN]; /* when the owner was blocked and looked at */
+};
+
+VS_STATIC_ASSERT(sizeof(struct vs_contention_wait_now) == 24 + VS_JOB_NAME_LEN,
+		 "vs_contention_wait_now has no hidden padding");
+
 /* Per futex word: how often and how long threads waited there. */
 struct vs_contention_stats {
 	__u64 waits;

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "ops", cmd_ops, "RPC, D-Bus, QEMU monitor and keepalive latency of a daemon" },
 	{ "offcpu", cmd_offcpu, "off-CPU time per thread and reason, wakers, main-loop stalls" },
 	{ "forks", cmd_forks, "forks per operation, their cost, call paths, and each child's fate" },
+	{ "top", cmd_top, "the daemon live: threads, domains, locks, RPCs, D-Bus, forks, stalls" },
 	{ "help", cmd_help, "show this help" },
 	{ "version", cmd_version, "show the version" },
 };

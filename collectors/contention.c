@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -51,6 +52,7 @@ struct contention {
 	uint32_t holder_tid;
 	uint64_t holder_ts;
 	vs_stack_id holder_stack;
+	const volatile struct vs_contention_wait_now *waits_now; /* mapped on first use */
 };
 
 static const struct lock_name *name_of(struct contention *ct, uint64_t addr)
@@ -258,6 +260,8 @@ static void contention_stop(struct vs_collector *c)
 	if (!ct)
 		return;
 	ring_buffer__free(ct->rb);
+	if (ct->waits_now)
+		munmap((void *)ct->waits_now, sizeof(*ct->waits_now) * VS_CONTENTION_WAIT_SLOTS);
 	contention_bpf__destroy(ct->skel);
 	if (ct->mem_fd >= 0)
 		close(ct->mem_fd);
@@ -311,6 +315,46 @@ int vs_contention_lock_stats(const struct vs_collector *c,
 		rc = fn(key, &st, arg);
 	}
 	free(cs);
+	return rc;
+}
+
+int vs_contention_waits_now(const struct vs_collector *c,
+			    int (*fn)(const struct vs_lock_wait_now *w, void *arg), void *arg)
+{
+	struct contention *ct = c->priv;
+	char owner_job[VS_JOB_NAME_LEN];
+	int rc = 0;
+
+	if (!ct || !ct->skel)
+		return -ENODEV;
+	/* The array is mapped once: reading it costs no system call. */
+	if (!ct->waits_now) {
+		void *m = mmap(NULL, sizeof(*ct->waits_now) * VS_CONTENTION_WAIT_SLOTS, PROT_READ,
+			       MAP_SHARED, bpf_map__fd(ct->skel->maps.waits_now), 0);
+
+		if (m == MAP_FAILED)
+			return -errno;
+		ct->waits_now = m;
+	}
+	for (size_t i = 0; !rc && i < VS_CONTENTION_WAIT_SLOTS; i++) {
+		struct vs_contention_wait_now slot;
+		struct vs_lock_wait_now w = { 0 };
+		const struct lock_name *n;
+
+		memcpy(&slot, (const void *)&ct->waits_now[i], sizeof(slot));
+		if (!slot.tid || !slot.ts || !slot.uaddr)
+			continue;
+		copy_str(owner_job, slot.owner_job, sizeof(owner_job));
+		n = name_of(ct, slot.uaddr);
+		w.tid = slot.tid;
+		w.owner = slot.owner;
+		w.addr = slot.uaddr;
+		w.since_ns = slot.ts;
+		w.kind = n && n->kind[0] ? n->kind : NULL;
+		w.object = n && n->object[0] ? n->object : NULL;
+		w.owner_job = owner_job[0] ? owner_job : NULL;
+		rc = fn(&w, arg);
+	}
 	return rc;
 }
 
