@@ -17,7 +17,7 @@
 
 static const char usage[] =
 	"Usage: virtscope trace (-p PID | --daemon NAME) [-d SECONDS] [--profile NAME|FILE]\n"
-	"                       [--lock-min MS] [--stacks] [-o FILE]\n"
+	"                       [--lock-min MS] [--stacks] [--buffer KB] [-o FILE]\n"
 	"\n"
 	"Prints each event of the daemon's profile as it happens: lock waits and holds,\n"
 	"operations, D-Bus calls, forks and execs, loop iterations, keepalives.\n"
@@ -30,6 +30,8 @@ static const char usage[] =
 	"      --lock-min MS      lock waits and holds shorter than this are only counted\n"
 	"                         (default 1; 0 prints every one)\n"
 	"      --stacks           print the user stack under events that carry one\n"
+	"      --buffer KB        the ring buffer BPF hands events over in (default\n"
+	"                         8192); when it overflows, what was lost is printed\n"
 	"  -o, --output FILE      write to FILE (created 0600) instead of stdout\n"
 	"  -h, --help             show this help\n";
 
@@ -38,6 +40,7 @@ static const struct option long_opts[] = {
 	{ "profile", required_argument, NULL, 'P' },
 	{ "stacks", no_argument, NULL, 'S' },
 	{ "lock-min", required_argument, NULL, 'L' },
+	{ "buffer", required_argument, NULL, 'B' },
 	{ 0 },
 };
 
@@ -46,6 +49,7 @@ struct trace_args {
 	const char *profile;
 	int stacks;
 	uint64_t lock_min_ns;
+	uint64_t buffer_kb;
 };
 
 struct printer {
@@ -75,6 +79,16 @@ static int parse_args(int argc, char **argv, struct trace_args *a, char *err, si
 		switch (opt) {
 		case 'P': a->profile = optarg; break;
 		case 'S': a->stacks = 1; break;
+		case 'B':
+			/* a power of two of pages, as BPF ring buffers are */
+			if (vs_parse_u64(optarg, 4, 1u << 20, &a->buffer_kb) ||
+			    (a->buffer_kb & (a->buffer_kb - 1))) {
+				snprintf(err, errlen,
+					 "invalid --buffer '%s': expected a power of two from 4 to 1048576 KiB",
+					 optarg);
+				return VS_EXIT_USAGE;
+			}
+			break;
 		case 'L':
 			if (vs_parse_ms(optarg, 3600 * 1000, &a->lock_min_ns)) {
 				snprintf(err, errlen, "invalid --lock-min '%s': expected milliseconds", optarg);
@@ -219,7 +233,9 @@ static void on_event(struct vs_consumer *self, const struct vs_event *ev)
 static int run(void *arg, struct vs_target *target, FILE *out)
 {
 	const struct trace_args *a = arg;
-	struct vs_config cfg = { .profile = a->profile, .lock_min_ns = a->lock_min_ns };
+	struct vs_config cfg = { .profile = a->profile,
+				 .lock_min_ns = a->lock_min_ns,
+				 .ringbuf_size = (uint32_t)(a->buffer_kb * 1024) };
 	struct printer pr = { .consumer.event = on_event, .out = out, .stacks = a->stacks };
 	const struct vs_profile *profile;
 	struct vs_session s;
