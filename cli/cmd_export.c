@@ -102,7 +102,9 @@ int cmd_export(int argc, char **argv)
 			.sym = rp.sym,
 			.pid = rp.meta.pid,
 			.comm = rp.meta.comm[0] ? rp.meta.comm : "?",
-			.start_ns = rp.have_meta && rp.meta.start_ns ? rp.meta.start_ns : rp.first_ts,
+			.start_ns = rp.have_meta && rp.meta.start_ns && !rp.meta.ring_bytes
+					    ? rp.meta.start_ns
+					    : rp.first_ts,
 			.duration_ns = vs_replay_interval(&rp),
 		};
 

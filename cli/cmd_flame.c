@@ -250,6 +250,9 @@ static const char *input_name(const char *path)
 	return !path || !strcmp(path, "-") ? "stdin" : path;
 }
 
+/* A damaged recording is drawn as far as it is intact, then reported. */
+static char recording_damage[512];
+
 /* A recording becomes the folded stacks of the kind asked for. VS_EXIT_* */
 static int fold_recording(const struct flame_args *a, const char *name, struct flame_input *in)
 {
@@ -258,10 +261,12 @@ static int fold_recording(const struct flame_args *a, const char *name, struct f
 	int rc = vs_flame_recording_folded(name, in->buf, in->len, a->kind ? a->kind : "cpu",
 					   &folded, &len, err, sizeof(err));
 
-	if (rc) {
+	if (rc < 0) {
 		pr_err("flame: %s", err);
 		return rc == -ENOMEM ? VS_EXIT_FAILURE : VS_EXIT_USAGE;
 	}
+	if (rc)
+		snprintf(recording_damage, sizeof(recording_damage), "%s", err);
 	flame_input_release(in);
 	in->buf = folded;
 	in->len = len;
@@ -350,7 +355,10 @@ static int run(const struct flame_args *a)
 		goto cleanup;
 	}
 	status = VS_EXIT_OK;
-	if (!t.nodes[FLAME_ROOT].count) {
+	if (recording_damage[0]) {
+		pr_err("flame: %s", recording_damage);
+		status = VS_EXIT_USAGE;
+	} else if (!t.nodes[FLAME_ROOT].count) {
 		pr_err("flame: no stack counts in '%s'", input_name(a->files[0]));
 		status = VS_EXIT_USAGE;
 	}

@@ -56,17 +56,20 @@ int vs_flame_recording_folded(const char *name, const void *buf, size_t len, con
 		snprintf(err, errlen, "out of memory");
 		goto cleanup;
 	}
-	if (damaged)
-		pr_warn("flame: '%s': %s", name, why);
+	if (damaged) {
+		/* What was intact is drawn; the caller exits non-zero. */
+		snprintf(err, errlen, "'%s': %s", name, why);
+		rc = 1;
+	}
 	mem = open_memstream(out, outlen);
-	if (!mem || (rc = vs_folded_write(f, mem))) {
-		rc = rc ? rc : -ENOMEM;
+	if (!mem || vs_folded_write(f, mem)) {
+		rc = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
 	}
 cleanup:
 	if (mem)
 		fclose(mem);
-	if (rc) {
+	if (rc < 0) {
 		free(*out);
 		*out = NULL;
 	}

@@ -10,8 +10,9 @@
  * fork); the weights are counts for cpu, microseconds for the others. */
 int vs_flame_kind_valid(const char *kind);
 
-/* Folds the recording in buf into malloc'd folded text. 0, or -errno with
- * a one-line reason in err; damage that was skipped is only warned about. */
+/* Folds the recording in buf into malloc'd folded text. 0; 1 when damage
+ * was skipped (the text holds what was intact, err says what); or -errno
+ * with a one-line reason in err. */
 int vs_flame_recording_folded(const char *name, const void *buf, size_t len, const char *kind,
 			      char **out, size_t *outlen, char *err, size_t errlen);
 

@@ -339,7 +339,10 @@ int vs_replay_run(struct vs_replay *rp, char *err, size_t errlen)
 
 uint64_t vs_replay_interval(const struct vs_replay *rp)
 {
-	uint64_t start = rp->have_meta && rp->meta.start_ns ? rp->meta.start_ns : rp->first_ts;
+	/* A flight recording covers its window, not the time it waited. */
+	uint64_t start = rp->have_meta && rp->meta.start_ns && !rp->meta.ring_bytes
+				 ? rp->meta.start_ns
+				 : rp->first_ts;
 	uint64_t end = rp->have_end ? rp->end.end_ns : rp->last_ts;
 
 	return end > start ? end - start : 0;
