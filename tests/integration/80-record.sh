@@ -40,7 +40,7 @@ pprof_checker() {
 
 test_record_acceptance_slow_machined() {
 	local rec=$TMP/acc.vsr live=$TMP/acc.live rep=$TMP/acc.report lat=$TMP/acc.lat
-	local slow client mode nm pid
+	local slow client mode nm pid t0 t1
 	rec_lab_up
 	./virtscope record -p "$VIRTSCOPE_LAB_PID" -o "$rec" -d 30 --live-report "$live" \
 		2>"$TMP/acc.err" &
@@ -93,14 +93,19 @@ PY
 
 	# A flight recorder catches a destroy over 3.5 s by itself, and stops.
 	load start-destroy -c "$VIRTSCOPE_LAB_QEMU_URI" -d 30 >/dev/null 2>&1 &
+	t0=$(date +%s)
 	timeout 40 ./virtscope record -p "$VIRTSCOPE_LAB_PID" -o "$TMP/ring.vsr" --ring 4M \
 		--trigger rpc:3500 --before 3 --after 1 -d 35 2>"$TMP/ring.err" ||
 		fail "flight recorder: $(cat "$TMP/ring.err")"
+	t1=$(date +%s)
 	kill %1 2>/dev/null || true
+	[ $((t1 - t0)) -lt 30 ] || fail "the flight recorder ran $((t1 - t0)) s: it did not stop after firing"
 	./virtscope report "$TMP/ring.vsr" >"$TMP/ring.report" 2>&1 || fail "report of the flight recording"
 	grep -q '^  1\. DOMAIN_DESTROY_FLAGS ' "$TMP/ring.report" ||
 		fail "flight recording: $(head -5 "$TMP/ring.report")"
-	awk '/^Over / { exit !($2 < 12) }' "$TMP/ring.report" ||
+	# Chunks are whole, and a block that began long before still overlaps
+	# the window: the recording spans somewhat more than before + after.
+	awk '/^Over / { exit !($2 < 20) }' "$TMP/ring.report" ||
 		fail "flight recording keeps more than its window: $(head -1 "$TMP/ring.report")"
 }
 
