@@ -4,6 +4,7 @@
  * salvaged chunk by chunk, as the format promises. The recorder is driven
  * by hand, on a session that has a stack table and this process's modules
  * but no collector. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -410,6 +411,48 @@ static void test_trigger_parse(void)
 	CHECK(vs_trigger_parse("rpc", &t) == -EINVAL);
 }
 
+
+/* Inputs the fuzzer crashed the reader with once (tests/fuzz/crashes), and
+ * its seeds, replay without a crash (the sanitized run checks memory). */
+static void replay_dir(const char *dir, int *count)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[512], err[256];
+		struct vs_timeline t;
+		struct vs_replay rp;
+		size_t len;
+		char *buf;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		buf = slurp(path, &len);
+		if (!buf)
+			continue;
+		replay(buf, len, &t, err, sizeof(err), &rp);
+		vs_timeline_release(&t);
+		vs_replay_release(&rp);
+		free(buf);
+		(*count)++;
+	}
+	closedir(d);
+}
+
+static void test_fuzz_regressions(void)
+{
+	int n = 0;
+
+	replay_dir("tests/fuzz/crashes", &n);
+	replay_dir("tests/fuzz/seeds", &n);
+	CHECK(n >= 2);
+}
+
 UNIT_SUITE(record, UNIT_TEST(test_round_trip), UNIT_TEST(test_refuses_existing_and_symlinks),
 	   UNIT_TEST(test_truncated_salvages_chunks), UNIT_TEST(test_flipped_byte_skips_one_chunk),
-	   UNIT_TEST(test_bad_files_are_named), UNIT_TEST(test_trigger_parse));
+	   UNIT_TEST(test_bad_files_are_named), UNIT_TEST(test_trigger_parse),
+	   UNIT_TEST(test_fuzz_regressions));
