@@ -116,7 +116,8 @@ static int nest(struct slices *s)
 
 	if (!ends)
 		return -ENOMEM;
-	qsort(s->v, s->n, sizeof(*s->v), by_track);
+	if (s->n) /* never qsort a NULL array */
+		qsort(s->v, s->n, sizeof(*s->v), by_track);
 	for (size_t i = 0; i < s->n; i++) {
 		struct slice *x = &s->v[i];
 
@@ -322,7 +323,8 @@ int vs_export_chrome(const struct vs_export_input *in, FILE *out)
 	if (rc)
 		goto out;
 	/* In time order, parents before their children, as viewers like. */
-	qsort(s.v, s.n, sizeof(*s.v), by_time);
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), by_time);
 	fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"source\":\"virtscope\"},\n"
 	      "\"traceEvents\":[\n", out);
 	rc = write_thread_names(in, out);

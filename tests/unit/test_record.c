@@ -46,7 +46,7 @@ static void make_events(struct vs_event *evs, vs_stack_id stack)
 		/* not in order: deltas go both ways */
 		e->ts_ns = 1000000000ULL + (uint64_t)((i * 7919) % 50) * 1000;
 		e->dur_ns = (uint64_t)i * 1000003;
-		snprintf(e->comm, sizeof(e->comm), "rpc-libvirtd%d", i);
+		snprintf(e->comm, sizeof(e->comm), "rpc-%d", i);
 		e->stack = i % 2 ? stack : 0;
 		switch (e->kind) {
 		case VS_EV_SAMPLE: e->sample.period_ns = 10101010; e->sample.cpu = 1; break;
