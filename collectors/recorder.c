@@ -155,12 +155,13 @@ static void name_once(struct vs_recorder *r, uint32_t pid, uint64_t ip, int kern
 	if (vs_htab_get(r->names, &key, sizeof(key)))
 		return;
 	k = malloc(sizeof(*k));
+	if (k)
+		*k = key; /* the table hashes the key as it is put */
 	if (!k || vs_htab_put(r->names, k, sizeof(*k), k, NULL)) {
 		free(k);
 		r->dict.oom = 1;
 		return;
 	}
-	*k = key;
 	name = kernel ? vs_symbolize_kernel(r->sym, ip) : vs_symbolize_user(r->sym, pid, ip);
 	vs_rec_put_symbol(&r->dict, key.pid, ip, name);
 	r->stats.symbols++;
@@ -205,12 +206,13 @@ static void mappings_once(struct vs_recorder *r, uint32_t pid)
 	if (!pid || vs_htab_get(r->pids, &key, sizeof(key)))
 		return;
 	k = malloc(sizeof(*k));
+	if (k)
+		*k = key;
 	if (!k || vs_htab_put(r->pids, k, sizeof(*k), k, NULL)) {
 		free(k);
 		r->dict.oom = 1;
 		return;
 	}
-	*k = key;
 	proc = vs_procs_get(r->s->procs, pid);
 	if (proc)
 		dwfl_getmodules(vs_proc_dwfl(proc), put_module, &w, 0);
