@@ -18,7 +18,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -I$(OUTPUT) -Ibpf \
 SAN_OUTPUT := $(OUTPUT)/asan
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRCS  := $(wildcard lib/*.c collectors/*.c flamegraph/*.c ui/*.c)
+LIB_SRCS  := $(wildcard lib/*.c collectors/*.c flamegraph/*.c ui/*.c export/*.c)
 CLI_SRCS  := $(wildcard cli/*.c)
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
@@ -38,7 +38,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean deps check unit fixtures bench demo
+.PHONY: all clean deps check unit fixtures bench demo fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -173,3 +173,21 @@ clean:
 	$(Q)rm -rf $(OUTPUT) virtscope
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+
+# `make fuzz`: the recording reader under libFuzzer (clang, ASan, UBSan) for
+# FUZZ_SECONDS, from the seeds in tests/fuzz/seeds; what crashes it is kept
+# in tests/fuzz/crashes, which the unit tests replay.
+FUZZ_SECONDS ?= 60
+FUZZ_BIN := $(OUTPUT)/fuzz/fuzz-replay
+
+$(FUZZ_BIN): tests/fuzz/fuzz_replay.c $(LIB_SRCS) $(SKELS) $(OUTPUT)/gen/builtin_profiles.c
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -w \
+		-I$(OUTPUT) -I. tests/fuzz/fuzz_replay.c $(LIB_SRCS) \
+		$(OUTPUT)/gen/builtin_profiles.c $(LDLIBS) -o $@
+
+fuzz: $(FUZZ_BIN)
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus tests/fuzz/crashes
+	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		-artifact_prefix=tests/fuzz/crashes/ $(OUTPUT)/fuzz/corpus tests/fuzz/seeds

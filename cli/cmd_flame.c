@@ -12,7 +12,9 @@
 #include "../flamegraph/flame_tree.h"
 #include "../lib/log.h"
 #include "../lib/util.h"
+#include "../collectors/replay.h"
 #include "commands.h"
+#include "flame_recording.h"
 #include "common.h"
 
 static const char usage[] =
@@ -45,6 +47,8 @@ static const char usage[] =
 	"      --diff             compare BEFORE and AFTER: widths from AFTER, red where\n"
 	"                         a frame's own count grew, blue where it shrank\n"
 	"      --normalize        with --diff: scale BEFORE to AFTER's total first\n"
+	"      --kind KIND        when FILE is a recording (virtscope record): cpu\n"
+	"                         (default), offcpu, lock (waits) or fork, in us\n"
 	"  -h, --help             show this help\n";
 
 enum flame_format { FORMAT_SVG, FORMAT_FOLDED, FORMAT_SPEEDSCOPE };
@@ -56,12 +60,13 @@ struct flame_args {
 	const char *files[2]; /* files[0] is the graph's input (AFTER with --diff) */
 	int nfiles;
 	int reverse, normalize, help;
+	const char *kind; /* for a recording: cpu, offcpu, lock or fork */
 };
 
 enum {
 	OPT_TITLE = 256, OPT_SUBTITLE, OPT_WIDTH, OPT_HEIGHT, OPT_MINWIDTH, OPT_COUNTNAME,
 	OPT_COLORS, OPT_HASH, OPT_REVERSE, OPT_INVERTED, OPT_FLAMECHART, OPT_DIFF,
-	OPT_NORMALIZE, OPT_FORMAT,
+	OPT_NORMALIZE, OPT_FORMAT, OPT_KIND,
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +85,7 @@ static const struct option long_opts[] = {
 	{ "flamechart", no_argument, NULL, OPT_FLAMECHART },
 	{ "diff", no_argument, NULL, OPT_DIFF },
 	{ "normalize", no_argument, NULL, OPT_NORMALIZE },
+	{ "kind", required_argument, NULL, OPT_KIND },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -133,6 +139,12 @@ static int parse_option(int opt, const char *arg, struct flame_args *a, char *er
 	case OPT_TITLE: a->svg.title = arg; break;
 	case OPT_SUBTITLE: a->svg.subtitle = arg; break;
 	case OPT_COUNTNAME: a->svg.countname = arg; break;
+	case OPT_KIND:
+		if (!vs_flame_kind_valid(arg))
+			return bad(err, errlen, "invalid --kind '%s': expected cpu, offcpu, lock or fork",
+				   arg);
+		a->kind = arg;
+		break;
 	case OPT_HASH: a->svg.by_hash = 1; break;
 	case OPT_REVERSE: a->reverse = 1; break;
 	case OPT_INVERTED: a->svg.inverted = 1; break;
@@ -238,6 +250,29 @@ static const char *input_name(const char *path)
 	return !path || !strcmp(path, "-") ? "stdin" : path;
 }
 
+/* A damaged recording is drawn as far as it is intact, then reported. */
+static char recording_damage[512];
+
+/* A recording becomes the folded stacks of the kind asked for. VS_EXIT_* */
+static int fold_recording(const struct flame_args *a, const char *name, struct flame_input *in)
+{
+	char err[512], *folded;
+	size_t len;
+	int rc = vs_flame_recording_folded(name, in->buf, in->len, a->kind ? a->kind : "cpu",
+					   &folded, &len, err, sizeof(err));
+
+	if (rc < 0) {
+		pr_err("flame: %s", err);
+		return rc == -ENOMEM ? VS_EXIT_FAILURE : VS_EXIT_USAGE;
+	}
+	if (rc)
+		snprintf(recording_damage, sizeof(recording_damage), "%s", err);
+	flame_input_release(in);
+	in->buf = folded;
+	in->len = len;
+	return VS_EXIT_OK;
+}
+
 /* Reads one input into the tree. VS_EXIT_* */
 static int read_input(const struct flame_args *a, int i, struct flame_input *in,
 		      struct flame_tree *t)
@@ -252,6 +287,8 @@ static int read_input(const struct flame_args *a, int i, struct flame_input *in,
 		pr_err("flame: cannot read '%s': %s", name, strerror(-rc));
 		return rc == -ENOMEM ? VS_EXIT_FAILURE : VS_EXIT_USAGE;
 	}
+	if (vs_replay_is_recording(in->buf, in->len) && (rc = fold_recording(a, name, in)))
+		return rc;
 	rc = flame_parse(t, in->buf, in->len, &po, &st);
 	if (rc == -EOVERFLOW) {
 		pr_err("flame: the counts in '%s' add up to more than 64 bits hold", name);
@@ -318,7 +355,10 @@ static int run(const struct flame_args *a)
 		goto cleanup;
 	}
 	status = VS_EXIT_OK;
-	if (!t.nodes[FLAME_ROOT].count) {
+	if (recording_damage[0]) {
+		pr_err("flame: %s", recording_damage);
+		status = VS_EXIT_USAGE;
+	} else if (!t.nodes[FLAME_ROOT].count) {
 		pr_err("flame: no stack counts in '%s'", input_name(a->files[0]));
 		status = VS_EXIT_USAGE;
 	}

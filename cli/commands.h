@@ -24,6 +24,9 @@ int cmd_flame(int argc, char **argv);
 int cmd_offcpu(int argc, char **argv);
 int cmd_forks(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* `profile`'s options, parsed apart from running so that tests can check
  * the parsing alone. */

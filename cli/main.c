@@ -29,6 +29,9 @@ static const struct command commands[] = {
 	{ "offcpu", cmd_offcpu, "off-CPU time per thread and reason, wakers, main-loop stalls" },
 	{ "forks", cmd_forks, "forks per operation, their cost, call paths, and each child's fate" },
 	{ "top", cmd_top, "the daemon live: threads, domains, locks, RPCs, D-Bus, forks, stalls" },
+	{ "record", cmd_record, "record every event of a daemon to a file, or the last ones (--ring)" },
+	{ "report", cmd_report, "the post-mortem of a recording: slowest operations, stalls, chains" },
+	{ "export", cmd_export, "a recording as Perfetto/Chrome trace, speedscope or pprof" },
 	{ "help", cmd_help, "show this help" },
 	{ "version", cmd_version, "show the version" },
 };

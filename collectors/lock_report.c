@@ -401,7 +401,8 @@ int vs_lock_report_finish(struct vs_lock_report *r, enum vs_lock_sort sort)
 	struct vs_lock_row *rows;
 
 	sort_key = sort;
-	qsort(r->rows.v, r->rows.n, r->rows.size, row_cmp);
+	if (r->rows.n) /* qsort must not be handed NULL, even for 0 rows */
+		qsort(r->rows.v, r->rows.n, r->rows.size, row_cmp);
 	rows = r->rows.v;
 	for (size_t i = 0; i < r->rows.n; i++)
 		if (vs_htab_put(r->row_index, &rows[i].addr, sizeof(rows[i].addr),
@@ -410,7 +411,8 @@ int vs_lock_report_finish(struct vs_lock_report *r, enum vs_lock_sort sort)
 	if (top_stacks(r))
 		return -ENOMEM;
 	build_chains(r);
-	qsort(r->chains.v, r->chains.n, r->chains.size, chain_cmp);
+	if (r->chains.n)
+		qsort(r->chains.v, r->chains.n, r->chains.size, chain_cmp);
 	return 0;
 }
 

@@ -389,14 +389,19 @@ int vs_offcpu_report_finish(struct vs_offcpu_report *r, const struct vs_stacks *
 		for (int k = 0; k < VS_OFFCPU_NR_REASONS; k++)
 			rows[i].off_total_ns += rows[i].t.off_ns[k];
 	}
-	qsort(r->threads.v, r->threads.n, r->threads.size, thread_cmp);
+	if (r->threads.n)
+		qsort(r->threads.v, r->threads.n, r->threads.size, thread_cmp);
 	/* Pointers into blocks are taken from here on: sort them first. */
-	qsort(r->blocks.v, r->blocks.n, r->blocks.size, block_cmp);
+	if (r->blocks.n)
+		qsort(r->blocks.v, r->blocks.n, r->blocks.size, block_cmp);
 	rc = build_tops(r);
 	if (rc)
 		return rc;
-	qsort(r->tops.v, r->tops.n, r->tops.size, top_cmp);
-	qsort(r->stalls.v, r->stalls.n, r->stalls.size, stall_cmp);
+	/* qsort must not be handed NULL, even for 0 elements */
+	if (r->tops.n)
+		qsort(r->tops.v, r->tops.n, r->tops.size, top_cmp);
+	if (r->stalls.n)
+		qsort(r->stalls.v, r->stalls.n, r->stalls.size, stall_cmp);
 	explain_stalls(r);
 	return 0;
 }

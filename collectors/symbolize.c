@@ -132,6 +132,8 @@ const char *vs_symbolize_user(struct vs_symbolizer *sym, uint32_t pid, uint64_t 
 	if (e)
 		return e->name;
 	sym->misses++;
+	if (!sym->procs)
+		return UNKNOWN;
 	proc = vs_procs_get(sym->procs, pid);
 	if (proc && !name_user(sym, proc, ip, &sb) && sb.buf)
 		name = sb.buf;
@@ -145,10 +147,38 @@ uint64_t vs_symbolizer_misses(const struct vs_symbolizer *sym)
 	return sym->misses;
 }
 
+int vs_symbolizer_add_name(struct vs_symbolizer *sym, uint32_t pid, uint64_t ip,
+			   const char *name)
+{
+	struct name_key key = { .pid = pid, .ip = ip };
+
+	size_t n = strlen(name);
+	struct name_entry *e;
+
+	if (vs_htab_get(sym->names, &key, sizeof(key)))
+		return 0;
+	e = malloc(sizeof(*e) + n + 1);
+	if (!e)
+		return -ENOMEM;
+	e->key = key;
+	memcpy(e->name, name, n + 1);
+	if (vs_htab_put(sym->names, &e->key, sizeof(e->key), e, NULL)) {
+		free(e);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 const char *vs_symbolize_kernel(struct vs_symbolizer *sym, uint64_t ip)
 {
 	const char *name;
 
+	if (!sym->procs) {
+		struct name_key key = { .pid = 0, .ip = ip };
+		struct name_entry *e = vs_htab_get(sym->names, &key, sizeof(key));
+
+		return e ? e->name : UNKNOWN;
+	}
 	if (!sym->kallsyms && !sym->kallsyms_failed) {
 		sym->misses++;
 		sym->kallsyms = vs_kallsyms_load(NULL);

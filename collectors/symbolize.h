@@ -21,7 +21,9 @@
 
 struct vs_symbolizer;
 
-/* procs is shared with the unwinder and must outlive the symbolizer. */
+/* procs is shared with the unwinder and must outlive the symbolizer. With
+ * procs NULL, the symbolizer reads nothing: it knows only the names given
+ * to vs_symbolizer_add_name(), as when a recording is replayed elsewhere. */
 struct vs_symbolizer *vs_symbolizer_new(struct vs_procs *procs);
 void vs_symbolizer_free(struct vs_symbolizer *sym); /* NULL ok */
 
@@ -32,6 +34,11 @@ const char *vs_symbolize_user(struct vs_symbolizer *sym, uint32_t pid, uint64_t 
 /* The name of the kernel function at ip; "[unknown]" when there is none (or
  * kallsyms is unreadable). Never NULL. */
 const char *vs_symbolize_kernel(struct vs_symbolizer *sym, uint64_t ip);
+
+/* Names the address ip of process pid (0: a kernel address), as a
+ * recording stored it. 0 or -ENOMEM. */
+int vs_symbolizer_add_name(struct vs_symbolizer *sym, uint32_t pid, uint64_t ip,
+			   const char *name);
 
 /* Lookups so far that had to load or search something (a user address not
  * in the name cache, or the kernel's symbol table being read). */

@@ -1,0 +1,565 @@
+/* The recorder; see recorder.h. Dictionary records (stacks, names,
+ * mappings) go in DICT chunks written just before the events chunk that
+ * first needs them, so a reader meets every stack before its first use;
+ * stack ids are the session's own, and the reader interns them in the same
+ * order. */
+#include "recorder.h"
+
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/htab.h"
+#include "../lib/util.h"
+#include "symbolize.h"
+
+/* Calls that took at least this share of their timeout ran into it (as the
+ * operations report counts them). */
+#define TIMEOUT_SHARE 0.95
+
+struct ring_chunk {
+	struct vs_rec_buf enc; /* the encoded chunk */
+	uint32_t type;
+	uint64_t max_ts;       /* the latest event end in it */
+};
+
+struct sym_key {
+	uint32_t pid, pad;
+	uint64_t ip;
+};
+
+struct vs_recorder {
+	struct vs_consumer consumer;
+	struct vs_session *s;
+	struct vs_recorder_opts opts;
+	struct vs_rec_meta meta;
+	struct vs_symbolizer *sym;
+	int fd;
+	uint32_t seq;
+	struct vs_rec_buf events;  /* the events chunk being filled */
+	uint64_t nr_buffered, prev_ts, max_ts;
+	struct vs_rec_buf dict;    /* dictionary records not yet written */
+	struct vs_rec_buf totals;  /* the figures read at the end */
+	struct vs_htab *names;     /* struct sym_key -> itself: names written */
+	struct vs_htab *pids;      /* pid -> 1: mappings written */
+	uint32_t stacks_done;      /* stacks up to this id are written */
+	uint64_t last_flush_ns;
+	int error;                 /* the first write error, sticky */
+	/* flight recorder */
+	struct vs_rec_buf ring_dict; /* every dictionary chunk, encoded */
+	struct ring_chunk *ring;
+	size_t ring_len, ring_cap;
+	uint64_t ring_bytes;
+	int fired, done;
+	uint64_t fire_start_ns, fire_ts_ns, dump_at_ns;
+	struct vs_recorder_stats stats;
+};
+
+int vs_trigger_parse(const char *s, struct vs_trigger *t)
+{
+	static const struct {
+		const char *name;
+		enum vs_trigger_kind kind;
+	} kinds[] = {
+		{ "stall", VS_TRIGGER_STALL },
+		{ "rpc", VS_TRIGGER_RPC },
+		{ "lock", VS_TRIGGER_LOCK },
+	};
+	const char *colon = strchr(s, ':');
+	uint64_t ns;
+
+	memset(t, 0, sizeof(*t));
+	if (!strcmp(s, "dbus-timeout")) {
+		t->kind = VS_TRIGGER_DBUS_TIMEOUT;
+		return 0;
+	}
+	if (!colon)
+		return -EINVAL;
+	for (size_t i = 0; i < VS_ARRAY_SIZE(kinds); i++) {
+		if (strlen(kinds[i].name) != (size_t)(colon - s) ||
+		    strncmp(s, kinds[i].name, (size_t)(colon - s)))
+			continue;
+		/* milliseconds, fractions allowed */
+		if (vs_parse_seconds(colon + 1, 1000, 3600 * VS_NSEC_PER_SEC, &ns))
+			return -EINVAL;
+		t->kind = kinds[i].kind;
+		t->threshold_ns = ns / 1000;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const char *trigger_name(enum vs_trigger_kind k)
+{
+	switch (k) {
+	case VS_TRIGGER_STALL: return "main-loop stall";
+	case VS_TRIGGER_RPC: return "RPC";
+	case VS_TRIGGER_LOCK: return "lock wait";
+	case VS_TRIGGER_DBUS_TIMEOUT: return "D-Bus timeout";
+	}
+	return "?";
+}
+
+static int matches(const struct vs_trigger *t, const struct vs_event *ev)
+{
+	switch (t->kind) {
+	case VS_TRIGGER_STALL:
+		return ev->kind == VS_EV_SPAN_END && ev->span.kind == VS_SPAN_LOOP_ITERATION &&
+		       ev->dur_ns >= t->threshold_ns;
+	case VS_TRIGGER_RPC:
+		return ev->kind == VS_EV_SPAN_END && ev->span.kind == VS_SPAN_RPC &&
+		       ev->dur_ns >= t->threshold_ns;
+	case VS_TRIGGER_LOCK:
+		return ev->kind == VS_EV_LOCK && ev->lock.phase == VS_LOCK_WAIT &&
+		       ev->dur_ns >= t->threshold_ns;
+	case VS_TRIGGER_DBUS_TIMEOUT:
+		return ev->kind == VS_EV_SPAN_END && ev->span.kind == VS_SPAN_DBUS &&
+		       ev->span.timeout_ms &&
+		       (double)ev->dur_ns >=
+			       TIMEOUT_SHARE * (double)(ev->span.timeout_ms * VS_NSEC_PER_MSEC);
+	}
+	return 0;
+}
+
+static void check_triggers(struct vs_recorder *r, const struct vs_event *ev)
+{
+	for (size_t i = 0; i < r->opts.nr_triggers && !r->fired; i++) {
+		const struct vs_trigger *t = &r->opts.triggers[i];
+
+		if (!matches(t, ev))
+			continue;
+		r->fired = 1;
+		r->fire_start_ns = ev->ts_ns;
+		r->fire_ts_ns = ev->ts_ns + ev->dur_ns;
+		r->dump_at_ns = vs_now_ns() + r->opts.after_ns;
+		snprintf(r->meta.trigger, sizeof(r->meta.trigger),
+			 "%s of %.3f ms (%s) by thread %u at %llu", trigger_name(t->kind),
+			 (double)ev->dur_ns / 1e6,
+			 ev->kind == VS_EV_LOCK ? (ev->lock.object ? ev->lock.object : "lock")
+						: (ev->span.name ? ev->span.name : "?"),
+			 ev->tid, (unsigned long long)ev->ts_ns);
+	}
+}
+
+/* ---- the dictionary ---- */
+
+static void name_once(struct vs_recorder *r, uint32_t pid, uint64_t ip, int kernel)
+{
+	struct sym_key key = { .pid = kernel ? 0 : pid, .ip = ip }, *k;
+	const char *name;
+
+	if (vs_htab_get(r->names, &key, sizeof(key)))
+		return;
+	k = malloc(sizeof(*k));
+	if (k)
+		*k = key; /* the table hashes the key as it is put */
+	if (!k || vs_htab_put(r->names, k, sizeof(*k), k, NULL)) {
+		free(k);
+		r->dict.oom = 1;
+		return;
+	}
+	name = kernel ? vs_symbolize_kernel(r->sym, ip) : vs_symbolize_user(r->sym, pid, ip);
+	vs_rec_put_symbol(&r->dict, key.pid, ip, name);
+	r->stats.symbols++;
+}
+
+struct module_walk {
+	struct vs_recorder *r;
+	uint32_t pid;
+};
+
+static int put_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr start,
+		      void *arg)
+{
+	struct module_walk *w = arg;
+	struct vs_rec_mapping m = { .pid = w->pid, .start = start, .path = name };
+	const unsigned char *bits = NULL;
+	GElf_Addr vaddr;
+	Dwarf_Addr end = 0;
+	char hex[2 * 64 + 1];
+	int n;
+
+	(void)userdata;
+	dwfl_module_info(mod, NULL, NULL, &end, NULL, NULL, NULL, NULL);
+	m.end = end;
+	n = dwfl_module_build_id(mod, &bits, &vaddr);
+	if (n > 0 && n <= 64) {
+		for (int i = 0; i < n; i++)
+			snprintf(hex + 2 * i, 3, "%02x", bits[i]);
+		m.build_id = hex;
+	}
+	vs_rec_put_mapping(&w->r->dict, &m);
+	return DWARF_CB_OK;
+}
+
+static void mappings_once(struct vs_recorder *r, uint32_t pid)
+{
+	struct module_walk w = { r, pid };
+	uint64_t key = pid;
+	struct vs_proc *proc;
+	uint64_t *k;
+
+	if (!pid || vs_htab_get(r->pids, &key, sizeof(key)))
+		return;
+	k = malloc(sizeof(*k));
+	if (k)
+		*k = key;
+	if (!k || vs_htab_put(r->pids, k, sizeof(*k), k, NULL)) {
+		free(k);
+		r->dict.oom = 1;
+		return;
+	}
+	proc = vs_procs_get(r->s->procs, pid);
+	if (proc)
+		dwfl_getmodules(vs_proc_dwfl(proc), put_module, &w, 0);
+}
+
+/* Every stack interned since the last call, with its names and its
+ * process's mappings. */
+static void dict_new_stacks(struct vs_recorder *r)
+{
+	uint32_t count = vs_stacks_count(r->s->stacks);
+
+	for (uint32_t id = r->stacks_done + 1; id <= count; id++) {
+		const struct vs_stack *st = vs_stacks_get(r->s->stacks, id);
+		const uint64_t *u;
+
+		if (!st)
+			continue;
+		mappings_once(r, st->pid);
+		vs_rec_put_stack(&r->dict, id, st);
+		r->stats.stacks++;
+		for (unsigned int i = 0; i < st->nr_kernel; i++)
+			name_once(r, 0, vs_stack_lookup_ip(st->ips, i), 1);
+		u = st->ips + st->nr_kernel;
+		for (unsigned int i = 0; i < st->nr_user; i++)
+			name_once(r, st->pid, vs_stack_lookup_ip(u, i), 0);
+	}
+	r->stacks_done = count;
+}
+
+/* ---- chunks ---- */
+
+static void ring_trim(struct vs_recorder *r)
+{
+	size_t drop = 0;
+
+	/* Keep at least the newest chunk, whatever its size. */
+	while (r->ring_bytes > r->opts.ring_bytes && r->ring_len - drop > 1) {
+		r->ring_bytes -= r->ring[drop].enc.len;
+		vs_rec_buf_release(&r->ring[drop].enc);
+		drop++;
+		r->stats.dropped_chunks++;
+	}
+	if (drop) {
+		memmove(r->ring, r->ring + drop, (r->ring_len - drop) * sizeof(*r->ring));
+		r->ring_len -= drop;
+	}
+}
+
+static int ring_push(struct vs_recorder *r, uint32_t type, const struct vs_rec_buf *raw,
+		     uint64_t max_ts)
+{
+	struct ring_chunk *c;
+	int rc;
+
+	if (r->ring_len == r->ring_cap) {
+		size_t cap = r->ring_cap ? r->ring_cap * 2 : 64;
+		struct ring_chunk *p = realloc(r->ring, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		r->ring = p;
+		r->ring_cap = cap;
+	}
+	c = &r->ring[r->ring_len];
+	memset(c, 0, sizeof(*c));
+	rc = vs_rec_encode_chunk(&c->enc, type, r->seq++, raw->data, raw->len);
+	if (rc) {
+		vs_rec_buf_release(&c->enc);
+		return rc;
+	}
+	c->type = type;
+	c->max_ts = max_ts;
+	r->ring_len++;
+	r->ring_bytes += c->enc.len;
+	ring_trim(r);
+	return 0;
+}
+
+static int put_chunk(struct vs_recorder *r, uint32_t type, struct vs_rec_buf *raw)
+{
+	int rc;
+
+	if (raw->oom)
+		return -ENOMEM;
+	if (r->opts.ring_bytes && !r->done) {
+		if (type == VS_REC_CHUNK_DICT)
+			rc = vs_rec_encode_chunk(&r->ring_dict, type, r->seq++, raw->data, raw->len);
+		else
+			rc = ring_push(r, type, raw, r->max_ts);
+	} else {
+		rc = vs_rec_write_chunk(r->fd, type, r->seq++, raw->data, raw->len,
+					!r->opts.no_sync);
+	}
+	if (!rc)
+		r->stats.chunks++;
+	vs_rec_buf_reset(raw);
+	return rc;
+}
+
+static int flush(struct vs_recorder *r)
+{
+	int rc = 0;
+
+	r->last_flush_ns = vs_now_ns();
+	if (!r->nr_buffered || r->error)
+		return r->error;
+	dict_new_stacks(r);
+	if (r->dict.len)
+		rc = put_chunk(r, VS_REC_CHUNK_DICT, &r->dict);
+	if (!rc)
+		rc = put_chunk(r, VS_REC_CHUNK_EVENTS, &r->events);
+	r->nr_buffered = 0;
+	r->prev_ts = 0;
+	r->max_ts = 0;
+	if (rc)
+		r->error = rc;
+	return rc;
+}
+
+static void on_event(struct vs_consumer *self, const struct vs_event *ev)
+{
+	struct vs_recorder *r = (struct vs_recorder *)self;
+	uint64_t flush_events = r->opts.flush_events ? r->opts.flush_events : 4096;
+
+	if (r->done || r->error)
+		return;
+	vs_rec_put_event(&r->events, ev, &r->prev_ts);
+	if (ev->ts_ns + ev->dur_ns > r->max_ts)
+		r->max_ts = ev->ts_ns + ev->dur_ns;
+	r->nr_buffered++;
+	r->stats.events++;
+	if (r->opts.nr_triggers && !r->fired)
+		check_triggers(r, ev);
+	if (r->nr_buffered >= flush_events)
+		flush(r);
+}
+
+static int write_meta(struct vs_recorder *r)
+{
+	struct vs_rec_buf b = { 0 };
+	int rc;
+
+	vs_rec_put_meta(&b, &r->meta);
+	rc = b.oom ? -ENOMEM
+		   : vs_rec_write_chunk(r->fd, VS_REC_CHUNK_META, r->seq++, b.data, b.len,
+					!r->opts.no_sync);
+	vs_rec_buf_release(&b);
+	return rc;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The flight recording: meta (with what fired), every dictionary chunk,
+ * then the event chunks that reach into the window. */
+static int dump(struct vs_recorder *r)
+{
+	uint64_t from = r->fire_ts_ns > r->opts.before_ns ? r->fire_ts_ns - r->opts.before_ns : 0;
+	int rc;
+
+	if (r->fire_start_ns < from)
+		from = r->fire_start_ns;
+	if ((rc = flush(r)))
+		return rc;
+	dict_new_stacks(r);
+	if (r->dict.len && (rc = put_chunk(r, VS_REC_CHUNK_DICT, &r->dict)))
+		return rc;
+	r->done = 1;
+	if ((rc = write_meta(r)) || (rc = write_all(r->fd, r->ring_dict.data, r->ring_dict.len)))
+		return rc;
+	for (size_t i = 0; i < r->ring_len; i++) {
+		if (r->ring[i].max_ts < from)
+			continue;
+		if ((rc = write_all(r->fd, r->ring[i].enc.data, r->ring[i].enc.len)))
+			return rc;
+	}
+	return fdatasync(r->fd) ? -errno : 0;
+}
+
+int vs_recorder_tick(struct vs_recorder *r)
+{
+	uint64_t every = r->opts.flush_ns ? r->opts.flush_ns : VS_NSEC_PER_SEC;
+	uint64_t now = vs_now_ns();
+
+	if (r->done)
+		return 0;
+	if (now - r->last_flush_ns >= every && flush(r))
+		return r->error;
+	if (r->fired && now >= r->dump_at_ns) {
+		int rc = dump(r);
+
+		if (rc)
+			r->error = rc;
+		return rc;
+	}
+	return 0;
+}
+
+int vs_recorder_done(const struct vs_recorder *r)
+{
+	return r->done;
+}
+
+int vs_recorder_fired(const struct vs_recorder *r)
+{
+	return r->fired;
+}
+
+struct vs_consumer *vs_recorder_consumer(struct vs_recorder *r)
+{
+	return &r->consumer;
+}
+
+struct vs_recorder *vs_recorder_new(struct vs_session *s, const struct vs_rec_meta *meta,
+				    const struct vs_recorder_opts *opts, char *err, size_t errlen)
+{
+	struct vs_recorder *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->fd = -1;
+	r->consumer.event = on_event;
+	r->s = s;
+	r->opts = *opts;
+	r->meta = *meta;
+	r->meta.roles.probes = NULL;
+	r->meta.roles.nr_probes = 0;
+	r->meta.roles.procedures = NULL;
+	r->meta.roles.nr_procedures = 0;
+	r->meta.ring_bytes = opts->ring_bytes;
+	r->last_flush_ns = vs_now_ns();
+	r->sym = vs_symbolizer_new(s->procs);
+	r->names = vs_htab_new();
+	r->pids = vs_htab_new();
+	if (!r->sym || !r->names || !r->pids) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	r->fd = open(opts->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (r->fd < 0) {
+		snprintf(err, errlen, "cannot create '%s': %s", opts->path,
+			 errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		goto fail;
+	}
+	rc = vs_rec_write_header(r->fd);
+	if (!rc && !opts->ring_bytes)
+		rc = write_meta(r);
+	if (rc) {
+		snprintf(err, errlen, "cannot write '%s': %s", opts->path, strerror(-rc));
+		goto fail;
+	}
+	return r;
+fail:
+	vs_recorder_free(r);
+	return NULL;
+}
+
+int vs_recorder_add_lock_stats(struct vs_recorder *r, uint64_t addr, const struct vs_lock_stats *st)
+{
+	/* The lock table names where each lock was first asked for. */
+	if (st->first_site)
+		name_once(r, r->s->target.pid, st->first_site, 0);
+	vs_rec_put_lock_stats(&r->totals, addr, st);
+	return r->totals.oom ? -ENOMEM : 0;
+}
+
+int vs_recorder_add_thread(struct vs_recorder *r, const struct vs_offcpu_totals *t)
+{
+	vs_rec_put_thread_totals(&r->totals, t);
+	return r->totals.oom ? -ENOMEM : 0;
+}
+
+int vs_recorder_close(struct vs_recorder *r, uint64_t end_ns)
+{
+	struct vs_rec_end end = { .end_ns = end_ns, .events = r->stats.events };
+	struct vs_rec_buf b = { 0 };
+	int rc = r->error;
+	off_t size;
+
+	if (r->opts.ring_bytes && !r->done)
+		return rc; /* never fired: nothing to keep */
+	if (!rc)
+		rc = flush(r);
+	if (!rc)
+		dict_new_stacks(r);
+	if (!rc && r->dict.len)
+		rc = put_chunk(r, VS_REC_CHUNK_DICT, &r->dict);
+	if (!rc && r->totals.len)
+		rc = put_chunk(r, VS_REC_CHUNK_TOTALS, &r->totals);
+	vs_rec_put_end(&b, &end);
+	if (!rc)
+		rc = put_chunk(r, VS_REC_CHUNK_END, &b);
+	vs_rec_buf_release(&b);
+	if (!rc && fsync(r->fd))
+		rc = -errno;
+	size = lseek(r->fd, 0, SEEK_END);
+	if (size >= 0)
+		r->stats.bytes = (uint64_t)size;
+	if (close(r->fd) && !rc)
+		rc = -errno;
+	r->fd = -1;
+	return rc;
+}
+
+void vs_recorder_stats(const struct vs_recorder *r, struct vs_recorder_stats *st)
+{
+	*st = r->stats;
+	if (r->fd >= 0) {
+		off_t end = lseek(r->fd, 0, SEEK_END);
+
+		if (end >= 0)
+			st->bytes = (uint64_t)end;
+	}
+}
+
+void vs_recorder_free(struct vs_recorder *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	vs_symbolizer_free(r->sym);
+	vs_htab_free(r->names, free);
+	vs_htab_free(r->pids, free);
+	vs_rec_buf_release(&r->events);
+	vs_rec_buf_release(&r->dict);
+	vs_rec_buf_release(&r->totals);
+	vs_rec_buf_release(&r->ring_dict);
+	for (size_t i = 0; i < r->ring_len; i++)
+		vs_rec_buf_release(&r->ring[i].enc);
+	free(r->ring);
+	free(r);
+}
