@@ -141,3 +141,33 @@ test_offcpu_bad_arguments() {
 	"$VIRTSCOPE" offcpu -p "$LAB_PID" --stall nope 2>"$TMP/err" || rc=$?
 	[ "$rc" -eq 2 ] && expect_one_line_error "$TMP/err"
 }
+
+# A client's PING sent 200 ms into a 1500 ms block of the main loop waits
+# unread until the block ends: the stall lists it as a late keepalive, late
+# by at least what the client waited for its PONG and at most the stall. A
+# silent client whose keepalive timer fell due during the block has its
+# timeout listed under the same stall.
+test_offcpu_late_keepalives() {
+	local out=$TMP/offcpu-ka.txt stall late lat client
+	source tests/integration/30-probes.sh
+	start_ref "$REFDAEMON" --keepalive-interval 1 --keepalive-count 5
+	start_offcpu "$out" -d 60
+	"$REFCLIENT" -s "$REF_SOCK" --idle 2500 --no-pong >"$out.idle" &
+	client=$!
+	sleep 0.3
+	"$REFCLIENT" -s "$REF_SOCK" -P --stagger 200 'block 1500' 'ping' >"$out.client"
+	wait "$client" || true
+	stop_offcpu "$out"
+	stop_ref
+	stall=$(sed -n 's/^  stall \([0-9.]*\) s at .*/\1/p' "$out" | head -1)
+	[ -n "$stall" ] || fail "no stall: $(sed -n '/^Event loop/,$p' "$out")"
+	late=$(sed -n 's/^      late keepalive: PING from client 0x[0-9a-f]* read up to \([0-9.]*\) s late$/\1/p' "$out")
+	[ "$(echo "$late" | grep -c .)" -eq 1 ] || fail "late PINGs: '$late': $(sed -n '/^Stalls/,$p' "$out")"
+	lat=$(sed -n 's/^ok .* latency_ns=\([0-9]*\) request="ping"$/\1/p' "$out.client")
+	[ -n "$lat" ] || fail "the client saw no PONG: $(cat "$out.client")"
+	# the client waited ~1300 ms; the bound is from the stall's start
+	awk -v l="$late" -v c="$lat" -v s="$stall" 'BEGIN { exit !(l * 1e9 >= c - 2e6 && l <= s + 0.001 && c >= 1.2e9) }' ||
+		fail "PING late by up to $late s, the client waited $lat ns, the stall took $stall s"
+	grep -qE '^      late keepalive: client 0x[0-9a-f]+ timed out \(count [0-9]+, idle [0-9]+ s\), handled up to [0-9.]+ s late$' "$out" ||
+		fail "no late keepalive timeout: $(sed -n '/^Stalls/,$p' "$out")"
+}
