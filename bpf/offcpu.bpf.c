@@ -10,11 +10,15 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "offcpu.h"
+#include "thread_job.bpf.h"
 #include "ustack.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD 0x00200000
+
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
 
 /* x86-64 system call numbers */
 #define NR_read 0
@@ -149,6 +153,24 @@ static __always_inline __u32 reason_of_syscall(long nr)
 	return VS_OFFCPU_OTHER;
 }
 
+/* What the owner of the lock t waits for is doing now, from its memory
+ * (where the profile says the daemon keeps job names): one read per lock
+ * wait instead of a uprobe hit at every job change. */
+static __always_inline void owner_job(struct vs_offcpu_thread *t)
+{
+	struct task_struct *owner;
+
+	t->owner_job[0] = '\0';
+	if (!job_loc.key_addr || !t->owner)
+		return;
+	owner = bpf_task_from_pid(t->owner);
+	if (!owner)
+		return;
+	if (owner->tgid == targ_tgid)
+		vs_read_job(owner, t->owner_job, sizeof(t->owner_job));
+	bpf_task_release(owner);
+}
+
 /* Why prev, which is current, blocks: noted in t with the lock it waits
  * for, if any. */
 static __always_inline void classify(struct vs_offcpu_thread *t, struct task_struct *prev,
@@ -178,6 +200,7 @@ static __always_inline void classify(struct vs_offcpu_thread *t, struct task_str
 			t->uaddr = regs->di;
 			/* glibc keeps the owner's tid at +8 of pthread_mutex_t */
 			bpf_probe_read_user(&t->owner, sizeof(t->owner), (void *)(t->uaddr + 8));
+			owner_job(t);
 		}
 	} else if (t->reason == VS_OFFCPU_OTHER && (state & VS_TASK_UNINTERRUPTIBLE)) {
 		t->reason = VS_OFFCPU_DISK;
@@ -347,6 +370,10 @@ static __always_inline void switched_in(struct task_struct *next, __u64 now)
 		r->owner = t->owner;
 		r->uaddr = t->uaddr;
 		r->waker = t->waker;
+		if (reason == VS_OFFCPU_LOCK)
+			__builtin_memcpy(r->owner_job, t->owner_job, sizeof(r->owner_job));
+		else
+			r->owner_job[0] = '\0';
 		r->uip = t->blk.ip;
 		r->usp = t->blk.sp;
 		bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), next->comm);

@@ -23,6 +23,7 @@
 #ifndef VS_BPF_OFFCPU_H
 #define VS_BPF_OFFCPU_H
 
+#include "thread_job.h"
 #include "ustack.h"
 
 /* Why a thread was off CPU, from the system call it blocked in (its saved
@@ -81,6 +82,7 @@ struct vs_offcpu_record {
 	__s32 kstack_bytes;
 	__u64 uip, usp; /* the user ip and stack pointer it blocked at */
 	char comm[16];
+	char owner_job[VS_JOB_NAME_LEN]; /* lock waits: the owner's job as the wait began */
 	__u64 kstack[VS_OFFCPU_KSTACK];
 	struct vs_ustack snap; /* must stay last */
 };
@@ -88,7 +90,7 @@ struct vs_offcpu_record {
 #define VS_OFFCPU_RECORD_HDR_SIZE (sizeof(struct vs_offcpu_record) - VS_USTACK_MAX)
 
 VS_STATIC_ASSERT(sizeof(struct vs_offcpu_record) ==
-			 96 + 8 * VS_OFFCPU_KSTACK + sizeof(struct vs_ustack),
+			 96 + VS_JOB_NAME_LEN + 8 * VS_OFFCPU_KSTACK + sizeof(struct vs_ustack),
 		 "vs_offcpu_record has no hidden padding");
 
 /* Who woke a thread that had been blocked for at least min_ns, with the
@@ -146,6 +148,7 @@ struct vs_offcpu_thread {
 	struct vs_offcpu_where blk;  /* the current block's */
 	struct vs_offcpu_where sent; /* of its last block sent with stacks */
 	struct vs_offcpu_where woke; /* of its last wakeup sent with stacks */
+	char owner_job[VS_JOB_NAME_LEN]; /* lock waits: the owner's job as the wait began */
 	__u8 pend[VS_OFFCPU_RECORD_HDR_SIZE];
 };
 

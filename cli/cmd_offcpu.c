@@ -14,6 +14,7 @@
 #include "../collectors/probes.h"
 #include "../collectors/session.h"
 #include "../collectors/symbolize.h"
+#include "../collectors/thread_job.h"
 #include "../flamegraph/folded.h"
 #include "../lib/htab.h"
 #include "../lib/log.h"
@@ -430,6 +431,25 @@ static int add_thread(const struct vs_offcpu_totals *t, void *arg)
 	return vs_offcpu_report_add_thread(arg, t);
 }
 
+/* Whether the off-CPU tracer can read a lock holder's job from its memory,
+ * which makes probing every job change (two uprobe hits per RPC)
+ * unnecessary. */
+static int jobs_in_memory(const struct vs_target *target, const char *profile)
+{
+	struct vs_profile p;
+	struct vs_job_loc loc;
+	char why[256];
+	int ok;
+
+	if (vs_profile_load_for(target, profile, &p, why, sizeof(why)))
+		return 0;
+	ok = !vs_thread_job_locate(target->pid, &p, &loc, why, sizeof(why));
+	if (!ok)
+		pr_debug("offcpu: jobs from probes: %s", why);
+	vs_profile_release(&p);
+	return ok;
+}
+
 static int run(void *arg, struct vs_target *target, FILE *out)
 {
 	const struct offcpu_args *a = arg;
@@ -437,11 +457,12 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 		.profile = a->profile,
 		.offcpu_min_ns = a->min_block_ns,
 		.stall_ns = a->stall_ns,
-		/* what workers are doing (lock holders), D-Bus calls, and the
-		 * keepalives a stall holds up */
-		.probe_kinds = 1u << VS_PK_THREAD_JOB | 1u << VS_PK_SPAN_BEGIN | 1u << VS_PK_SPAN_END |
+		/* D-Bus calls, the keepalives a stall holds up, and what workers
+		 * are doing (lock holders) where it cannot be read from memory */
+		.probe_kinds = 1u << VS_PK_SPAN_BEGIN | 1u << VS_PK_SPAN_END |
 			       1u << VS_PK_KEEPALIVE_SENT | 1u << VS_PK_KEEPALIVE_RECV |
-			       1u << VS_PK_KEEPALIVE_TIMEOUT,
+			       1u << VS_PK_KEEPALIVE_TIMEOUT |
+			       (jobs_in_memory(target, a->profile) ? 0 : 1u << VS_PK_THREAD_JOB),
 	};
 	const struct vs_profile *profile;
 	struct vs_offcpu_report *report = NULL;

@@ -24,10 +24,12 @@
 
 #include "offcpu.skel.h"
 #include "../lib/htab.h"
+#include "../lib/log.h"
 #include "../lib/util.h"
 #include "fetch_eval.h"
 #include "probes.h"
 #include "session.h"
+#include "thread_job.h"
 
 #define DEFAULT_MIN_NS VS_NSEC_PER_MSEC
 #define DEFAULT_STALL_NS (100 * VS_NSEC_PER_MSEC)
@@ -64,6 +66,7 @@ struct offcpu {
 	struct vs_profile profile;
 	int have_profile;
 	const struct vs_probe_spec *lock_spec;
+	struct vs_job_loc job_loc;
 	int mem_fd;
 	struct vs_htab *names; /* addr -> struct lock_name */
 	struct vs_htab *wakes; /* wakee tid -> struct wake_note */
@@ -201,6 +204,7 @@ static void on_block(struct vs_collector *c, const struct vs_offcpu_record *r, s
 {
 	struct offcpu *o = c->priv;
 	struct vs_event ev = { .kind = VS_EV_OFFCPU };
+	char job[VS_JOB_NAME_LEN];
 	const struct wake_note *w;
 	const struct lock_name *n;
 
@@ -236,8 +240,12 @@ static void on_block(struct vs_collector *c, const struct vs_offcpu_record *r, s
 	}
 	if (r->reason == VS_OFFCPU_LOCK) {
 		ev.offcpu.lock_addr = r->uaddr;
-		if (r->owner != r->tid && is_thread_of(c->session->target.pid, r->owner))
+		if (r->owner != r->tid && is_thread_of(c->session->target.pid, r->owner)) {
 			ev.offcpu.lock_holder = r->owner;
+			memcpy(job, r->owner_job, sizeof(job));
+			job[sizeof(job) - 1] = '\0';
+			ev.offcpu.lock_holder_job = job[0] ? job : NULL;
+		}
 		n = name_of(o, r->uaddr);
 		if (n) {
 			ev.offcpu.lock_kind = n->kind[0] ? n->kind : NULL;
@@ -287,6 +295,8 @@ static void find_profile(struct vs_collector *c, struct offcpu *o)
 				sizeof(err)))
 		return;
 	o->have_profile = 1;
+	if (vs_thread_job_locate(c->session->target.pid, &o->profile, &o->job_loc, err, sizeof(err)))
+		pr_debug("offcpu: lock holders' jobs are not read from memory: %s", err);
 	for (size_t i = 0; i < o->profile.nr_probes; i++)
 		if (o->profile.probes[i].spec.kind == VS_PK_LOCK_REQUEST) {
 			o->lock_spec = &o->profile.probes[i].spec;
@@ -361,6 +371,7 @@ static int offcpu_start(struct vs_collector *c)
 	o->skel->rodata->min_ns = cfg->offcpu_min_ns ? cfg->offcpu_min_ns : DEFAULT_MIN_NS;
 	o->skel->rodata->stall_ns = cfg->stall_ns ? cfg->stall_ns : DEFAULT_STALL_NS;
 	o->skel->rodata->wakeup_bytes = rb / 8;
+	o->skel->rodata->job_loc = o->job_loc;
 	rc = bpf_map__set_max_entries(o->skel->maps.records, rb);
 	if (!rc)
 		rc = offcpu_bpf__load(o->skel);

@@ -86,6 +86,8 @@ static void on_offcpu(struct vs_offcpu_report *r, const struct vs_event *ev)
 		vs_lock_name(b->lock, sizeof(b->lock), b->lock_addr, ev->offcpu.lock_kind,
 			     ev->offcpu.lock_object);
 	b->holder = ev->offcpu.lock_holder;
+	if (ev->offcpu.lock_holder_job)
+		snprintf(b->holder_job, sizeof(b->holder_job), "%s", ev->offcpu.lock_holder_job);
 }
 
 static void on_span(struct vs_offcpu_report *r, const struct vs_event *ev)
@@ -273,7 +275,8 @@ static void refine_dbus(struct vs_offcpu_report *r, const struct vs_stacks *stac
 	}
 }
 
-/* The holder's name and the job it had announced when the wait began. */
+/* The holder's name and, where it was not read from its memory as the
+ * wait began, the job it had announced by then. */
 static void name_holders(struct vs_offcpu_report *r)
 {
 	struct vs_offcpu_block *b = r->blocks.v;
@@ -288,6 +291,8 @@ static void name_holders(struct vs_offcpu_report *r)
 		row = thread_row(r, b[i].holder);
 		if (row)
 			memcpy(b[i].holder_comm, row->t.comm, sizeof(b[i].holder_comm));
+		if (b[i].holder_job[0])
+			continue;
 		for (size_t k = 0; k < r->jobs.n; k++)
 			if (j[k].tid == b[i].holder && j[k].ts <= b[i].ts_ns &&
 			    (!best || j[k].ts >= best->ts))
