@@ -463,6 +463,9 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 			       1u << VS_PK_KEEPALIVE_SENT | 1u << VS_PK_KEEPALIVE_RECV |
 			       1u << VS_PK_KEEPALIVE_TIMEOUT |
 			       (jobs_in_memory(target, a->profile) ? 0 : 1u << VS_PK_THREAD_JOB),
+		/* of the spans, only D-Bus calls refine reasons: no uprobe on QMP
+		 * commands or lookups */
+		.span_kinds = 1u << VS_SPAN_DBUS,
 	};
 	const struct vs_profile *profile;
 	struct vs_offcpu_report *report = NULL;
