@@ -22,6 +22,14 @@ echo "|---|---|---|---|---|"
 row() { local what=$1; shift; compare "$@" | sed "s/^| \([^|]*\) |/| \1 | $what |/"; }
 row "offcpu" rpc "$SECS" "$ROUNDS" none offcpu
 row "offcpu --min-block 0.001" rpc "$SECS" "$ROUNDS" none offcpu,--min-block,0.001
+# OFFCPU_BEFORE=PATH: another virtscope binary (an earlier build) measured
+# the same way in the same run, for a before/after.
+if [ -n "${OFFCPU_BEFORE:-}" ]; then
+	VIRTSCOPE=$OFFCPU_BEFORE row "offcpu, before" rpc "$SECS" "$ROUNDS" none offcpu
+	before_note="\"before\": \`$OFFCPU_BEFORE\`${OFFCPU_BEFORE_NOTE:+, $OFFCPU_BEFORE_NOTE}."
+fi
+
+[ -n "${before_note:-}" ] && { echo; echo "$before_note"; }
 
 # Throughput: the switches counted and records sent per second, with the
 # reader on one core, and whether any was lost.
@@ -33,15 +41,20 @@ throughput() {
 	sleep 1
 	scripts/load rpc -d "$SECS" >/dev/null 2>&1 || true
 	wait "$vs" || true
+	# the long blocks sent without stacks: at the thread's last ones
+	local same
+	same=$(sed -n 's/.* \([0-9]*\) where the thread.s last stacks were.*/\1/p' "$err")
 	sed -n 's/.*virtscope: \([0-9]*\) switches counted in \([0-9.]*\) s, \([0-9]*\) long blocks sent, \([0-9]*\) lost.*/\1 \2 \3 \4/p' "$err" |
-		awk -v what="$*" '{ printf "| offcpu %s | %.0f | %.0f | %d |\n", what, $1 / $2, $3 / $2, $4 }'
+		awk -v what="$*" -v same="${same:-0}" '{ printf "| offcpu %s | %.0f | %.0f | %.0f | %d |\n", what, $1 / $2, $3 / $2, ($3 - same) / $2, $4 }'
 	rm -f "$err"
 }
 echo
-echo "Events handled under the same load, virtscope pinned to CPU 1 (\`taskset -c 1\`):"
+echo "Events handled under the same load, virtscope pinned to CPU 1 (\`taskset -c 1\`); a long block"
+echo "where its thread last blocked with stacks sent (same user ip, sp and system call) goes"
+echo "without stacks, and reuses them:"
 echo
-echo "| virtscope | switches/s counted | records/s (stacks) | lost |"
-echo "|---|---|---|---|"
+echo "| virtscope | switches/s counted | long blocks/s | of which with stacks | lost |"
+echo "|---|---|---|---|---|"
 throughput
 throughput --min-block 0.001
 

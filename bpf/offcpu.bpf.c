@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Off-CPU time, wakeups and event-loop turns of the target (see offcpu.h).
- * A switch-out costs a map update and, inside a system call, a read of
- * the saved orig_ax (plus the mutex owner for a futex lock wait); stacks
- * are only taken for blocks of at least min_ns, once they are known to be
- * that long. */
+ * A switch-out costs a task-storage lookup and, inside a system call, a
+ * read of the saved orig_ax, ip and sp (plus the mutex owner for a futex
+ * lock wait); stacks are only taken for blocks of at least min_ns, once
+ * they are known to be that long, and only when they are not those the
+ * thread sent last. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "offcpu.h"
+#include "thread_job.bpf.h"
 #include "ustack.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD 0x00200000
+
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
 
 /* x86-64 system call numbers */
 #define NR_read 0
@@ -75,21 +80,25 @@ __u64 late_emits = 0;   /* ... at the next switch-out */
 __u64 unpaired = 0;     /* a switch-in with no switch-out before it */
 struct vs_offcpu_loop loop = {};
 
+__u64 same_emits = 0;   /* long blocks sent without stacks: same as the last */
+__u64 same_wakes = 0;   /* wakeups sent without stacks */
+
+/* Every traced thread's state, found without a hash lookup. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct vs_offcpu_thread);
 } threads SEC(".maps");
 
-/* A long block whose user stack is still to be taken: the record's header,
- * kernel stack included. */
+/* Threads that exited, with their totals (their task storage goes with
+ * them). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__uint(value_size, VS_OFFCPU_RECORD_HDR_SIZE);
-} pending SEC(".maps");
+	__uint(max_entries, 16384);
+	__type(key, struct vs_offcpu_exited_key);
+	__type(value, struct vs_offcpu_thread);
+} exited SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -144,48 +153,79 @@ static __always_inline __u32 reason_of_syscall(long nr)
 	return VS_OFFCPU_OTHER;
 }
 
+/* What the owner of the lock t waits for is doing now, from its memory
+ * (where the profile says the daemon keeps job names): one read per lock
+ * wait instead of a uprobe hit at every job change. */
+static __always_inline void owner_job(struct vs_offcpu_thread *t)
+{
+	struct task_struct *owner;
+
+	t->owner_job[0] = '\0';
+	if (!job_loc.key_addr || !t->owner)
+		return;
+	owner = bpf_task_from_pid(t->owner);
+	if (!owner)
+		return;
+	if (owner->tgid == targ_tgid)
+		vs_read_job(owner, t->owner_job, sizeof(t->owner_job));
+	bpf_task_release(owner);
+}
+
 /* Why prev, which is current, blocks: noted in t with the lock it waits
  * for, if any. */
 static __always_inline void classify(struct vs_offcpu_thread *t, struct task_struct *prev,
 				     unsigned int state)
 {
+	/* bpf_task_pt_regs() gives a pointer the verifier knows: plain loads,
+	 * not a helper call per field. */
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	long nr = regs->orig_ax;
 	__u32 op;
 
 	t->state = state;
 	t->syscall = (__u32)nr;
+	t->blk.ip = regs->ip;
+	t->blk.sp = regs->sp;
+	t->blk.syscall = nr;
 	t->reason = reason_of_syscall(nr);
 	t->uaddr = 0;
 	t->owner = 0;
 	if (nr == NR_futex) {
-		op = (__u32)BPF_CORE_READ(regs, si) & FUTEX_CMD_MASK;
+		op = (__u32)regs->si & FUTEX_CMD_MASK;
 		/* A contended glibc mutex sleeps with futex_wait(&lock, 2) (see
 		 * contention.bpf.c); other futex waits are not locks. */
 		if (op == FUTEX_LOCK_PI ||
-		    ((op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) && BPF_CORE_READ(regs, dx) == 2)) {
+		    ((op == FUTEX_WAIT || op == FUTEX_WAIT_BITSET) && regs->dx == 2)) {
 			t->reason = VS_OFFCPU_LOCK;
-			t->uaddr = BPF_CORE_READ(regs, di);
+			t->uaddr = regs->di;
 			/* glibc keeps the owner's tid at +8 of pthread_mutex_t */
 			bpf_probe_read_user(&t->owner, sizeof(t->owner), (void *)(t->uaddr + 8));
+			owner_job(t);
 		}
 	} else if (t->reason == VS_OFFCPU_OTHER && (state & VS_TASK_UNINTERRUPTIBLE)) {
 		t->reason = VS_OFFCPU_DISK;
 	}
 }
 
-/* Sends a pending long block of the current task with its user stack. */
-static __always_inline void emit_pending(__u32 tid, void *p, __u32 flags)
+static __always_inline int same_where(const struct vs_offcpu_where *a,
+				      const struct vs_offcpu_where *b)
+{
+	return a->ip && a->ip == b->ip && a->sp == b->sp && a->syscall == b->syscall;
+}
+
+/* Sends the pending long block of the current task with its user stack. */
+static __always_inline void emit_pending(struct vs_offcpu_thread *t, __u32 flags)
 {
 	struct vs_offcpu_record *r;
 	struct pt_regs regs;
 	__u32 zero = 0;
 	__u64 size;
 
+	t->pending = 0;
 	r = bpf_map_lookup_elem(&scratch, &zero);
 	if (!r)
 		return;
-	if (bpf_probe_read_kernel(r, VS_OFFCPU_RECORD_HDR_SIZE, p))
+	if (bpf_probe_read_kernel(r, VS_OFFCPU_RECORD_HDR_SIZE, t->pend))
 		return;
 	r->flags |= flags;
 	vs_snapshot_user(&r->snap, vs_current_user_regs(&regs) ? 0 : &regs);
@@ -193,7 +233,6 @@ static __always_inline void emit_pending(__u32 tid, void *p, __u32 flags)
 	if (size > sizeof(*r))
 		size = sizeof(*r);
 	send(r, size);
-	bpf_map_delete_elem(&pending, &tid);
 }
 
 /* The event-loop thread starts a poll: one turn of the loop ends. */
@@ -225,18 +264,18 @@ static __always_inline void switched_out(struct task_struct *prev, bool preempt,
 					 unsigned int state, __u64 now)
 {
 	__u32 tid = prev->pid;
-	struct vs_offcpu_thread *t = bpf_map_lookup_elem(&threads, &tid), fresh = {};
-	void *p;
+	struct vs_offcpu_thread *t = bpf_task_storage_get(&threads, prev, 0, 0);
+	struct vs_offcpu_exited_key key = {};
 
 	if (!t) {
 		/* On CPU since tracing began (or since it was created). */
-		fresh.first_ns = prev->start_time > start_ns ? prev->start_time : start_ns;
-		if (start_ns && now > fresh.first_ns)
-			fresh.on_ns = now - fresh.first_ns;
-		bpf_map_update_elem(&threads, &tid, &fresh, BPF_NOEXIST);
-		t = bpf_map_lookup_elem(&threads, &tid);
+		t = bpf_task_storage_get(&threads, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!t)
 			return;
+		t->tid = tid;
+		t->first_ns = prev->start_time > start_ns ? prev->start_time : start_ns;
+		if (start_ns && now > t->first_ns)
+			t->on_ns = now - t->first_ns;
 	} else if (t->ts_in) {
 		t->on_ns += now - t->ts_in;
 	} else {
@@ -247,8 +286,11 @@ static __always_inline void switched_out(struct task_struct *prev, bool preempt,
 		/* its last switch: nothing follows */
 		t->ts_out = 0;
 		t->exit_ns = now;
+		t->pending = 0;
 		bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), prev->comm);
-		bpf_map_delete_elem(&pending, &tid);
+		key.tid = tid;
+		key.first_ns = t->first_ns;
+		bpf_map_update_elem(&exited, &key, t, BPF_ANY);
 		return;
 	}
 	t->ts_out = now;
@@ -259,6 +301,7 @@ static __always_inline void switched_out(struct task_struct *prev, bool preempt,
 		t->syscall = -1;
 		t->uaddr = 0;
 		t->owner = 0;
+		t->blk.ip = 0;
 	} else {
 		classify(t, prev, state);
 		if (tid == loop_tid && t->reason == VS_OFFCPU_POLL)
@@ -266,24 +309,17 @@ static __always_inline void switched_out(struct task_struct *prev, bool preempt,
 	}
 	/* A long block that never reached user space: it blocks again, so its
 	 * user stack is taken now, still that of the same call. */
-	p = bpf_map_lookup_elem(&pending, &tid);
-	if (p) {
+	if (t->pending) {
 		__sync_fetch_and_add(&late_emits, 1);
-		emit_pending(tid, p, VS_OFFCPU_F_LATE);
+		emit_pending(t, VS_OFFCPU_F_LATE);
 	}
 }
 
 static __always_inline void switched_in(struct task_struct *next, __u64 now)
 {
 	__u32 tid = next->pid, zero = 0;
-	struct vs_offcpu_thread *t = bpf_map_lookup_elem(&threads, &tid), fresh = {};
+	struct vs_offcpu_thread *t = bpf_task_storage_get(&threads, next, 0, 0);
 	struct vs_offcpu_record *r;
-
-	/* a thread id the kernel gave again, after a thread that exited */
-	if (t && t->exit_ns) {
-		bpf_map_delete_elem(&threads, &tid);
-		t = NULL;
-	}
 	__u64 since, dur;
 	__u32 reason;
 
@@ -293,16 +329,16 @@ static __always_inline void switched_in(struct task_struct *next, __u64 now)
 		since = next->start_time > start_ns ? next->start_time : start_ns;
 		if (!since || since > now)
 			return;
-		fresh.ts_out = since;
-		fresh.first_ns = since;
-		fresh.state = 0;
-		fresh.syscall = (__u32)BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(next), orig_ax);
-		fresh.reason = next->start_time > start_ns ? VS_OFFCPU_RUNQUEUE
-							   : reason_of_syscall((long)(int)fresh.syscall);
-		bpf_map_update_elem(&threads, &tid, &fresh, BPF_NOEXIST);
-		t = bpf_map_lookup_elem(&threads, &tid);
+		t = bpf_task_storage_get(&threads, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (!t)
 			return;
+		t->tid = tid;
+		t->ts_out = since;
+		t->first_ns = since;
+		t->state = 0;
+		t->syscall = (__u32)((struct pt_regs *)bpf_task_pt_regs(next))->orig_ax;
+		t->reason = next->start_time > start_ns ? VS_OFFCPU_RUNQUEUE
+							: reason_of_syscall((long)(int)t->syscall);
 	}
 	if (!t->ts_out) {
 		__sync_fetch_and_add(&unpaired, 1);
@@ -334,12 +370,31 @@ static __always_inline void switched_in(struct task_struct *next, __u64 now)
 		r->owner = t->owner;
 		r->uaddr = t->uaddr;
 		r->waker = t->waker;
+		if (reason == VS_OFFCPU_LOCK)
+			__builtin_memcpy(r->owner_job, t->owner_job, sizeof(r->owner_job));
+		else
+			r->owner_job[0] = '\0';
+		r->uip = t->blk.ip;
+		r->usp = t->blk.sp;
 		bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), next->comm);
+		if (same_where(&t->blk, &t->sent)) {
+			/* parked again where its last stacks were taken */
+			r->flags = VS_OFFCPU_F_SAME;
+			r->kstack_bytes = 0;
+			r->snap.len = 0;
+			r->snap.flags = 0;
+			__sync_fetch_and_add(&same_emits, 1);
+			send(r, VS_OFFCPU_RECORD_HDR_SIZE);
+			t->ts_out = 0;
+			return;
+		}
+		t->sent = t->blk;
 		/* next is still parked in __schedule: its kernel stack is the
 		 * blocked one. */
 		r->kstack_bytes = bpf_get_task_stack(next, r->kstack, sizeof(r->kstack), 0);
-		if (BPF_CORE_READ(next, rseq)) {
-			bpf_map_update_elem(&pending, &tid, r, BPF_ANY);
+		if (next->rseq) {
+			if (!bpf_probe_read_kernel(t->pend, sizeof(t->pend), r))
+				t->pending = 1;
 		} else {
 			r->flags = VS_OFFCPU_F_NO_USER;
 			r->snap.len = 0;
@@ -355,11 +410,16 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(vs_offcpu_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u64 now = bpf_ktime_get_ns();
+	bool out = prev->tgid == targ_tgid, in = next->tgid == targ_tgid;
+	__u64 now;
 
-	if (prev->tgid == targ_tgid && !(prev->flags & PF_KTHREAD))
+	/* the common case, a switch between two other processes: nothing */
+	if (!out && !in)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (out && !(prev->flags & PF_KTHREAD))
 		switched_out(prev, preempt, prev_state, now);
-	if (next->tgid == targ_tgid && !(next->flags & PF_KTHREAD))
+	if (in && !(next->flags & PF_KTHREAD))
 		switched_in(next, now);
 	return 0;
 }
@@ -370,17 +430,15 @@ int BPF_PROG(vs_offcpu_switch, bool preempt, struct task_struct *prev, struct ta
 SEC("tp_btf/rseq_update")
 int BPF_PROG(vs_offcpu_rseq, struct task_struct *task)
 {
-	__u32 tid;
-	void *p;
+	struct vs_offcpu_thread *t;
 
 	if (task->tgid != targ_tgid || task != bpf_get_current_task_btf())
 		return 0;
-	tid = task->pid;
-	p = bpf_map_lookup_elem(&pending, &tid);
-	if (!p)
+	t = bpf_task_storage_get(&threads, task, 0, 0);
+	if (!t || !t->pending)
 		return 0;
 	__sync_fetch_and_add(&rseq_emits, 1);
-	emit_pending(tid, p, 0);
+	emit_pending(t, 0);
 	return 0;
 }
 
@@ -391,7 +449,8 @@ SEC("tp_btf/sched_waking")
 int BPF_PROG(vs_offcpu_waking, struct task_struct *p)
 {
 	struct task_struct *cur = bpf_get_current_task_btf();
-	struct vs_offcpu_thread *t;
+	struct vs_offcpu_thread *t, *ct;
+	struct vs_offcpu_where here;
 	struct vs_offcpu_wake *w;
 	__u32 wakee, zero = 0;
 	struct pt_regs regs;
@@ -400,7 +459,7 @@ int BPF_PROG(vs_offcpu_waking, struct task_struct *p)
 	if (p->tgid != targ_tgid)
 		return 0;
 	wakee = p->pid;
-	t = bpf_map_lookup_elem(&threads, &wakee);
+	t = bpf_task_storage_get(&threads, p, 0, 0);
 	if (!t || !t->ts_out || t->reason == VS_OFFCPU_RUNQUEUE)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -417,14 +476,36 @@ int BPF_PROG(vs_offcpu_waking, struct task_struct *p)
 	w->wakee = wakee;
 	w->pid = cur->tgid;
 	w->tid = cur->pid;
+	w->uip = 0;
+	w->usp = 0;
 	bpf_get_current_comm(w->comm, sizeof(w->comm));
-	w->kstack_bytes = bpf_get_stack(ctx, w->kstack, sizeof(w->kstack), 0);
 	/* Only a waker of the target has its user stack unwound (its modules
-	 * are the ones known). */
-	if (cur->tgid == targ_tgid)
-		vs_snapshot_user(&w->snap, vs_current_user_regs(&regs) ? 0 : &regs);
-	else
+	 * are the ones known), and is known well enough to skip the stacks it
+	 * sent last time. */
+	if (cur->tgid == targ_tgid && !vs_current_user_regs(&regs)) {
+		here.ip = regs.ip;
+		here.sp = regs.sp;
+		here.syscall = regs.orig_ax;
+		w->uip = here.ip;
+		w->usp = here.sp;
+		ct = bpf_task_storage_get(&threads, cur, 0, 0);
+		if (ct && same_where(&here, &ct->woke)) {
+			w->flags = VS_OFFCPU_F_SAME;
+			w->kstack_bytes = 0;
+			w->snap.len = 0;
+			w->snap.flags = 0;
+			__sync_fetch_and_add(&same_wakes, 1);
+			send(w, VS_OFFCPU_WAKE_HDR_SIZE);
+			return 0;
+		}
+		if (ct)
+			ct->woke = here;
+		w->kstack_bytes = bpf_get_stack(ctx, w->kstack, sizeof(w->kstack), 0);
+		vs_snapshot_user(&w->snap, &regs);
+	} else {
+		w->kstack_bytes = bpf_get_stack(ctx, w->kstack, sizeof(w->kstack), 0);
 		vs_snapshot_user(&w->snap, 0);
+	}
 	size = VS_OFFCPU_WAKE_HDR_SIZE + w->snap.len;
 	if (size > sizeof(*w))
 		size = sizeof(*w);

@@ -14,6 +14,7 @@
 #include "../collectors/probes.h"
 #include "../collectors/session.h"
 #include "../collectors/symbolize.h"
+#include "../collectors/thread_job.h"
 #include "../flamegraph/folded.h"
 #include "../lib/htab.h"
 #include "../lib/log.h"
@@ -29,7 +30,8 @@ static const char usage[] =
 	"Reports, per thread, the time spent on and off CPU and why it was off (lock,\n"
 	"futex, poll, io, sleep, child, signal, disk, dbus, runqueue, other); the blocked\n"
 	"stacks that cost most, with the lock's holder and who woke them; and the turns\n"
-	"of the event loop longer than --stall, with what the loop was waiting for.\n"
+	"of the event loop longer than --stall, with what the loop was waiting for and\n"
+	"the clients' keepalives it handled late because of it.\n"
 	"\n"
 	"  -p, --pid PID          the process\n"
 	"      --daemon NAME      the one process with this name\n"
@@ -263,6 +265,24 @@ static void print_lock_waits(FILE *out, struct vs_session *s, const struct vs_of
 	}
 }
 
+static void print_late_keepalives(FILE *out, const struct vs_offcpu_stall_row *st)
+{
+	char late[24];
+
+	for (size_t k = 0; k < st->nr_late; k++) {
+		const struct vs_offcpu_late_keepalive *l = &st->late[k];
+
+		fmt_ns(late, sizeof(late), l->late_ns);
+		if (l->phase == VS_KEEPALIVE_TIMEOUT)
+			fprintf(out, "      late keepalive: client 0x%" PRIx64 " timed out (count %" PRId64
+				", idle %" PRId64 " s), handled up to %s late\n", l->client, l->count,
+				l->idle_s, late);
+		else
+			fprintf(out, "      late keepalive: PING from client 0x%" PRIx64
+				" read up to %s late\n", l->client, late);
+	}
+}
+
 static void print_loop(FILE *out, struct vs_session *s, struct vs_symbolizer *sym,
 		       const struct vs_offcpu_report *r, const struct vs_offcpu_info *info,
 		       const struct offcpu_args *a, const struct vs_profile *p)
@@ -285,6 +305,7 @@ static void print_loop(FILE *out, struct vs_session *s, struct vs_symbolizer *sy
 			st[i].ts_ns > info->start_ns ? (st[i].ts_ns - info->start_ns) / 1e9 : 0.0);
 		if (!st[i].cause) {
 			fputs(": on CPU, or in blocks shorter than --min-block\n", out);
+			print_late_keepalives(out, &st[i]);
 			continue;
 		}
 		fmt_ns(bl, sizeof(bl), st[i].cause->dur_ns);
@@ -293,6 +314,7 @@ static void print_loop(FILE *out, struct vs_session *s, struct vs_symbolizer *sy
 			fprintf(out, " (syscall %d)", st[i].cause->syscall);
 		fputc('\n', out);
 		print_block_detail(out, s, sym, st[i].cause, p, "      ");
+		print_late_keepalives(out, &st[i]);
 	}
 }
 
@@ -409,6 +431,25 @@ static int add_thread(const struct vs_offcpu_totals *t, void *arg)
 	return vs_offcpu_report_add_thread(arg, t);
 }
 
+/* Whether the off-CPU tracer can read a lock holder's job from its memory,
+ * which makes probing every job change (two uprobe hits per RPC)
+ * unnecessary. */
+static int jobs_in_memory(const struct vs_target *target, const char *profile)
+{
+	struct vs_profile p;
+	struct vs_job_loc loc;
+	char why[256];
+	int ok;
+
+	if (vs_profile_load_for(target, profile, &p, why, sizeof(why)))
+		return 0;
+	ok = !vs_thread_job_locate(target->pid, &p, &loc, why, sizeof(why));
+	if (!ok)
+		pr_debug("offcpu: jobs from probes: %s", why);
+	vs_profile_release(&p);
+	return ok;
+}
+
 static int run(void *arg, struct vs_target *target, FILE *out)
 {
 	const struct offcpu_args *a = arg;
@@ -416,8 +457,15 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 		.profile = a->profile,
 		.offcpu_min_ns = a->min_block_ns,
 		.stall_ns = a->stall_ns,
-		/* what workers are doing (lock holders), and D-Bus calls */
-		.probe_kinds = 1u << VS_PK_THREAD_JOB | 1u << VS_PK_SPAN_BEGIN | 1u << VS_PK_SPAN_END,
+		/* D-Bus calls, the keepalives a stall holds up, and what workers
+		 * are doing (lock holders) where it cannot be read from memory */
+		.probe_kinds = 1u << VS_PK_SPAN_BEGIN | 1u << VS_PK_SPAN_END |
+			       1u << VS_PK_KEEPALIVE_SENT | 1u << VS_PK_KEEPALIVE_RECV |
+			       1u << VS_PK_KEEPALIVE_TIMEOUT |
+			       (jobs_in_memory(target, a->profile) ? 0 : 1u << VS_PK_THREAD_JOB),
+		/* of the spans, only D-Bus calls refine reasons: no uprobe on QMP
+		 * commands or lookups */
+		.span_kinds = 1u << VS_SPAN_DBUS,
 	};
 	const struct vs_profile *profile;
 	struct vs_offcpu_report *report = NULL;
@@ -484,11 +532,14 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 	}
 	pr_info("%" PRIu64 " switches counted in %.1f s, %" PRIu64 " long blocks sent, %llu lost",
 		total_switches(report), a->t.duration_ns / 1e9,
-		info.rseq_emits + info.late_emits + info.switch_emits,
+		info.rseq_emits + info.late_emits + info.switch_emits + info.same_emits,
 		(unsigned long long)(vs_session_stats(&s, &st), st.lost));
 	pr_info("long blocks: %" PRIu64 " with user stacks from rseq_update, %" PRIu64
-		" taken when blocking again, %" PRIu64 " without user stack; %" PRIu64 " unpaired switches",
-		info.rseq_emits, info.late_emits, info.switch_emits, info.unpaired);
+		" taken when blocking again, %" PRIu64 " without user stack, %" PRIu64
+		" where the thread's last stacks were; %" PRIu64 " wakers at their last stacks; %" PRIu64
+		" stacks not found again; %" PRIu64 " unpaired switches",
+		info.rseq_emits, info.late_emits, info.switch_emits, info.same_emits, info.same_wakes,
+		info.same_missed, info.unpaired);
 	vs_session_stats(&s, &st);
 	if (st.lost)
 		pr_warn("%llu events were lost: the figures above are partial",

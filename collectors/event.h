@@ -164,6 +164,7 @@ struct vs_event {
 			uint32_t lock_holder;    /* ... its owner then, 0 unknown */
 			const char *lock_kind;   /* ... its names, or NULL */
 			const char *lock_object;
+			const char *lock_holder_job; /* ... its owner's job then, NULL unknown */
 		} offcpu;
 	};
 };

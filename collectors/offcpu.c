@@ -4,13 +4,16 @@
  * (named as the contention collector names them), and the waker with its
  * stacks; a turn of the event loop past the stall threshold becomes a
  * VS_SPAN_LOOP_ITERATION span named "stall". The per-thread totals stay in
- * BPF and are read once, at the end (vs_offcpu_totals()). */
+ * BPF and are read once, at the end (vs_offcpu_totals()). A record that
+ * comes without stacks because its thread blocked (or woke another) where
+ * it did last time gets the stack interned for that last time. */
 #include "offcpu.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,10 +24,12 @@
 
 #include "offcpu.skel.h"
 #include "../lib/htab.h"
+#include "../lib/log.h"
 #include "../lib/util.h"
 #include "fetch_eval.h"
 #include "probes.h"
 #include "session.h"
+#include "thread_job.h"
 
 #define DEFAULT_MIN_NS VS_NSEC_PER_MSEC
 #define DEFAULT_STALL_NS (100 * VS_NSEC_PER_MSEC)
@@ -33,6 +38,17 @@ struct lock_name {
 	uint64_t addr; /* key */
 	char kind[32];
 	char object[64];
+};
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for one thread */
+#endif
+
+/* A thread's last stack sent, and where it was taken. */
+struct last_stack {
+	uint32_t tid; /* key */
+	uint64_t uip, usp;
+	vs_stack_id stack;
 };
 
 /* The last long-block wakeup of a thread, kept until its block arrives. */
@@ -50,9 +66,13 @@ struct offcpu {
 	struct vs_profile profile;
 	int have_profile;
 	const struct vs_probe_spec *lock_spec;
+	struct vs_job_loc job_loc;
 	int mem_fd;
 	struct vs_htab *names; /* addr -> struct lock_name */
 	struct vs_htab *wakes; /* wakee tid -> struct wake_note */
+	struct vs_htab *blocked_at; /* tid -> struct last_stack, of its blocks */
+	struct vs_htab *woke_at;    /* tid -> struct last_stack, as a waker */
+	uint64_t same_missed;
 	uint64_t lost_seen;
 	uint32_t loop_tid;
 	char loop_comm[16];
@@ -113,6 +133,39 @@ static unsigned int kframes(__s32 bytes)
 	return bytes > 0 ? (unsigned int)bytes / 8 : 0;
 }
 
+/* Notes the stack a thread's record came with, or gives back the one its
+ * record without stacks stands for (0 when that one was lost). */
+static vs_stack_id remember(struct vs_htab *h, uint32_t tid, uint64_t uip, uint64_t usp,
+			    vs_stack_id stack)
+{
+	struct last_stack *l = vs_htab_get(h, &tid, sizeof(tid));
+
+	if (!l) {
+		if (!(l = calloc(1, sizeof(*l))))
+			return stack;
+		l->tid = tid;
+		if (vs_htab_put(h, &l->tid, sizeof(l->tid), l, NULL)) {
+			free(l);
+			return stack;
+		}
+	}
+	l->uip = uip;
+	l->usp = usp;
+	l->stack = stack;
+	return stack;
+}
+
+static vs_stack_id recall(struct offcpu *o, struct vs_htab *h, uint32_t tid, uint64_t uip,
+			  uint64_t usp)
+{
+	const struct last_stack *l = vs_htab_get(h, &tid, sizeof(tid));
+
+	if (l && l->uip == uip && l->usp == usp)
+		return l->stack;
+	o->same_missed++;
+	return 0;
+}
+
 static void on_wake(struct vs_collector *c, const struct vs_offcpu_wake *w, size_t size)
 {
 	struct offcpu *o = c->priv;
@@ -136,9 +189,12 @@ static void on_wake(struct vs_collector *c, const struct vs_offcpu_wake *w, size
 	n->block_ts = w->block_ts;
 	memcpy(n->comm, w->comm, sizeof(n->comm));
 	n->comm[sizeof(n->comm) - 1] = '\0';
-	if (w->pid == (uint32_t)c->session->target.pid && w->snap.len)
-		n->stack = vs_collector_stack(c, w->pid, (const uint64_t *)w->kstack, kframes(w->kstack_bytes),
-					      &w->snap, NULL, 0);
+	if (w->flags & VS_OFFCPU_F_SAME)
+		n->stack = recall(o, o->woke_at, w->tid, w->uip, w->usp);
+	else if (w->pid == (uint32_t)c->session->target.pid && w->snap.len)
+		n->stack = remember(o->woke_at, w->tid, w->uip, w->usp,
+				    vs_collector_stack(c, w->pid, (const uint64_t *)w->kstack,
+						       kframes(w->kstack_bytes), &w->snap, NULL, 0));
 	else
 		n->stack = vs_stacks_intern(c->session->stacks, w->pid, (const uint64_t *)w->kstack,
 					    kframes(w->kstack_bytes), NULL, 0, 0);
@@ -148,6 +204,7 @@ static void on_block(struct vs_collector *c, const struct vs_offcpu_record *r, s
 {
 	struct offcpu *o = c->priv;
 	struct vs_event ev = { .kind = VS_EV_OFFCPU };
+	char job[VS_JOB_NAME_LEN];
 	const struct wake_note *w;
 	const struct lock_name *n;
 
@@ -159,13 +216,17 @@ static void on_block(struct vs_collector *c, const struct vs_offcpu_record *r, s
 	ev.dur_ns = r->dur_ns;
 	memcpy(ev.comm, r->comm, sizeof(ev.comm));
 	ev.comm[sizeof(ev.comm) - 1] = '\0';
-	if (r->flags & VS_OFFCPU_F_NO_USER)
-		ev.stack = vs_stacks_intern(c->session->stacks, r->pid, (const uint64_t *)r->kstack,
-					    kframes(r->kstack_bytes), NULL, 0,
-					    VS_STACK_USER_UNREADABLE);
+	if (r->flags & VS_OFFCPU_F_SAME)
+		ev.stack = recall(o, o->blocked_at, r->tid, r->uip, r->usp);
+	else if (r->flags & VS_OFFCPU_F_NO_USER)
+		ev.stack = remember(o->blocked_at, r->tid, r->uip, r->usp,
+				    vs_stacks_intern(c->session->stacks, r->pid,
+						     (const uint64_t *)r->kstack, kframes(r->kstack_bytes),
+						     NULL, 0, VS_STACK_USER_UNREADABLE));
 	else
-		ev.stack = vs_collector_stack(c, r->pid, (const uint64_t *)r->kstack, kframes(r->kstack_bytes),
-					      &r->snap, NULL, 0);
+		ev.stack = remember(o->blocked_at, r->tid, r->uip, r->usp,
+				    vs_collector_stack(c, r->pid, (const uint64_t *)r->kstack,
+						       kframes(r->kstack_bytes), &r->snap, NULL, 0));
 	ev.offcpu.state = r->state;
 	ev.offcpu.reason = r->reason;
 	ev.offcpu.syscall = r->syscall;
@@ -179,8 +240,12 @@ static void on_block(struct vs_collector *c, const struct vs_offcpu_record *r, s
 	}
 	if (r->reason == VS_OFFCPU_LOCK) {
 		ev.offcpu.lock_addr = r->uaddr;
-		if (r->owner != r->tid && is_thread_of(c->session->target.pid, r->owner))
+		if (r->owner != r->tid && is_thread_of(c->session->target.pid, r->owner)) {
 			ev.offcpu.lock_holder = r->owner;
+			memcpy(job, r->owner_job, sizeof(job));
+			job[sizeof(job) - 1] = '\0';
+			ev.offcpu.lock_holder_job = job[0] ? job : NULL;
+		}
 		n = name_of(o, r->uaddr);
 		if (n) {
 			ev.offcpu.lock_kind = n->kind[0] ? n->kind : NULL;
@@ -230,6 +295,8 @@ static void find_profile(struct vs_collector *c, struct offcpu *o)
 				sizeof(err)))
 		return;
 	o->have_profile = 1;
+	if (vs_thread_job_locate(c->session->target.pid, &o->profile, &o->job_loc, err, sizeof(err)))
+		pr_debug("offcpu: lock holders' jobs are not read from memory: %s", err);
 	for (size_t i = 0; i < o->profile.nr_probes; i++)
 		if (o->profile.probes[i].spec.kind == VS_PK_LOCK_REQUEST) {
 			o->lock_spec = &o->profile.probes[i].spec;
@@ -285,7 +352,9 @@ static int offcpu_start(struct vs_collector *c)
 	o->mem_fd = -1;
 	o->names = vs_htab_new();
 	o->wakes = vs_htab_new();
-	if (!o->names || !o->wakes)
+	o->blocked_at = vs_htab_new();
+	o->woke_at = vs_htab_new();
+	if (!o->names || !o->wakes || !o->blocked_at || !o->woke_at)
 		return -ENOMEM;
 	find_profile(c, o);
 	find_loop(c, o);
@@ -302,6 +371,7 @@ static int offcpu_start(struct vs_collector *c)
 	o->skel->rodata->min_ns = cfg->offcpu_min_ns ? cfg->offcpu_min_ns : DEFAULT_MIN_NS;
 	o->skel->rodata->stall_ns = cfg->stall_ns ? cfg->stall_ns : DEFAULT_STALL_NS;
 	o->skel->rodata->wakeup_bytes = rb / 8;
+	o->skel->rodata->job_loc = o->job_loc;
 	rc = bpf_map__set_max_entries(o->skel->maps.records, rb);
 	if (!rc)
 		rc = offcpu_bpf__load(o->skel);
@@ -364,6 +434,8 @@ static void offcpu_stop(struct vs_collector *c)
 		close(o->mem_fd);
 	vs_htab_free(o->names, free);
 	vs_htab_free(o->wakes, free);
+	vs_htab_free(o->blocked_at, free);
+	vs_htab_free(o->woke_at, free);
 	if (o->have_profile)
 		vs_profile_release(&o->profile);
 	free(o);
@@ -412,51 +484,69 @@ static uint32_t proc_reason(pid_t pid, uint32_t tid, uint32_t *syscall)
 	return VS_OFFCPU_OTHER;
 }
 
+/* A live thread's state, from its task storage (through a pidfd of the
+ * thread). 0, or -1 when the tracer never saw it. */
+static int live_state(int map_fd, uint32_t tid, struct vs_offcpu_thread *t)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)tid, PIDFD_THREAD), rc;
+
+	if (pidfd < 0)
+		return -1;
+	rc = bpf_map_lookup_elem(map_fd, &pidfd, t) ? -1 : 0;
+	close(pidfd);
+	return rc;
+}
+
 int vs_offcpu_totals(const struct vs_collector *c,
 		     int (*fn)(const struct vs_offcpu_totals *t, void *arg), void *arg)
 {
 	const struct offcpu *o = c->priv;
 	pid_t pid = c->session->target.pid;
+	struct vs_offcpu_exited_key key, next;
 	struct vs_offcpu_thread t;
 	struct vs_offcpu_totals out;
 	uint64_t now, start;
 	char path[64];
 	struct dirent *d;
-	__u32 key, next;
-	int fd, rc = 0, first = 1;
+	int fd, live_fd, rc = 0, first = 1;
 	DIR *dir;
 
 	if (!o || !o->skel)
 		return -ENODEV;
 	now = mono_ns();
 	start = o->skel->bss->start_ns;
-	fd = bpf_map__fd(o->skel->maps.threads);
+	/* Threads that exited while traced. */
+	fd = bpf_map__fd(o->skel->maps.exited);
 	while (!rc && !bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
 		first = 0;
 		key = next;
 		if (bpf_map_lookup_elem(fd, &key, &t))
 			continue;
 		memset(&out, 0, sizeof(out));
-		out.tid = key;
+		out.tid = key.tid;
 		close_at(&t, start, now, &out);
-		if (t.exit_ns || vs_read_comm(pid, (pid_t)key, out.comm, sizeof(out.comm)))
-			snprintf(out.comm, sizeof(out.comm), "%.15s", t.comm[0] ? t.comm : "?");
+		snprintf(out.comm, sizeof(out.comm), "%.15s", t.comm[0] ? t.comm : "?");
 		rc = fn(&out, arg);
 	}
-	/* Live threads that never switched while traced: blocked all along. */
+	/* Live threads: seen by the tracer, or blocked all along. */
+	live_fd = bpf_map__fd(o->skel->maps.threads);
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	dir = rc ? NULL : opendir(path);
 	while (dir && !rc && (d = readdir(dir))) {
 		uint32_t tid = (uint32_t)atoi(d->d_name), nr;
 
-		if (!tid || !bpf_map_lookup_elem(fd, &tid, &t))
+		if (!tid)
 			continue;
 		memset(&out, 0, sizeof(out));
 		out.tid = tid;
 		vs_read_comm(pid, (pid_t)tid, out.comm, sizeof(out.comm));
-		out.wall_ns = now - start;
-		t.reason = proc_reason(pid, tid, &nr);
-		out.off_ns[t.reason] = out.wall_ns;
+		if (!live_state(live_fd, tid, &t)) {
+			close_at(&t, start, now, &out);
+		} else {
+			out.wall_ns = now - start;
+			t.reason = proc_reason(pid, tid, &nr);
+			out.off_ns[t.reason] = out.wall_ns;
+		}
 		rc = fn(&out, arg);
 	}
 	if (dir)
@@ -477,6 +567,9 @@ int vs_offcpu_info(const struct vs_collector *c, struct vs_offcpu_info *info)
 	info->rseq_emits = o->skel->bss->rseq_emits;
 	info->switch_emits = o->skel->bss->switch_emits;
 	info->late_emits = o->skel->bss->late_emits;
+	info->same_emits = o->skel->bss->same_emits;
+	info->same_wakes = o->skel->bss->same_wakes;
+	info->same_missed = o->same_missed;
 	info->start_ns = o->skel->bss->start_ns;
 	info->unpaired = o->skel->bss->unpaired;
 	return 0;

@@ -32,6 +32,9 @@ struct vs_offcpu_info {
 	uint64_t rseq_emits;   /* long blocks whose user stack came from rseq_update */
 	uint64_t switch_emits; /* ... sent without a user stack (no rseq area) */
 	uint64_t late_emits;   /* ... taken when the thread blocked again first */
+	uint64_t same_emits;   /* ... sent without stacks: the thread's last ones */
+	uint64_t same_wakes;   /* wakeups sent without stacks: the waker's last ones */
+	uint64_t same_missed;  /* records without stacks whose last stacks were lost */
 	uint64_t start_ns;
 	uint64_t unpaired;     /* switches in without a switch out seen (should be 0) */
 };

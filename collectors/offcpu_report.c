@@ -1,7 +1,8 @@
 /* Off-CPU report assembly. Long blocks are rare by construction (only those
  * past --min-block are events), so they are kept as they come and joined at
  * the end: with the D-Bus spans of their thread, with the jobs their lock's
- * holder had announced, and with the stalls of the event loop. */
+ * holder had announced, and with the stalls of the event loop, which also
+ * collect the keepalives they held up. */
 #include "offcpu_report.h"
 
 #include <errno.h>
@@ -38,6 +39,8 @@ struct vs_offcpu_report {
 	struct vec stalls;  /* struct vs_offcpu_stall_row */
 	struct vec dbus;    /* struct interval */
 	struct vec jobs;    /* struct job_entry, in arrival order */
+	struct vec keepalives; /* struct vs_offcpu_late_keepalive: PINGs received, timeouts */
+	struct vec late;    /* struct vs_offcpu_late_keepalive, by stall */
 	struct vec threads; /* struct vs_offcpu_thread_row */
 	struct vec tops;    /* struct vs_offcpu_top */
 	uint64_t dropped;
@@ -83,6 +86,8 @@ static void on_offcpu(struct vs_offcpu_report *r, const struct vs_event *ev)
 		vs_lock_name(b->lock, sizeof(b->lock), b->lock_addr, ev->offcpu.lock_kind,
 			     ev->offcpu.lock_object);
 	b->holder = ev->offcpu.lock_holder;
+	if (ev->offcpu.lock_holder_job)
+		snprintf(b->holder_job, sizeof(b->holder_job), "%s", ev->offcpu.lock_holder_job);
 }
 
 static void on_span(struct vs_offcpu_report *r, const struct vs_event *ev)
@@ -116,6 +121,23 @@ static void on_job(struct vs_offcpu_report *r, const struct vs_event *ev)
 	snprintf(j->name, sizeof(j->name), "%s", ev->job.name ? ev->job.name : "");
 }
 
+static void on_keepalive(struct vs_offcpu_report *r, const struct vs_event *ev)
+{
+	struct vs_offcpu_late_keepalive *k;
+
+	/* a client's PING waits to be read; our PONGs and PINGs are sent on time */
+	if (ev->keepalive.phase == VS_KEEPALIVE_SENT ||
+	    (ev->keepalive.phase == VS_KEEPALIVE_RECEIVED && ev->keepalive.proc != 1))
+		return;
+	if (r->keepalives.n >= MAX_KEPT || !(k = vec_push(&r->keepalives)))
+		return;
+	k->ts_ns = ev->ts_ns;
+	k->client = ev->keepalive.client;
+	k->phase = ev->keepalive.phase;
+	k->count = ev->keepalive.count;
+	k->idle_s = ev->keepalive.idle_s;
+}
+
 static void on_event(struct vs_consumer *self, const struct vs_event *ev)
 {
 	struct vs_offcpu_report *r = (struct vs_offcpu_report *)self;
@@ -124,6 +146,7 @@ static void on_event(struct vs_consumer *self, const struct vs_event *ev)
 	case VS_EV_OFFCPU: on_offcpu(r, ev); break;
 	case VS_EV_SPAN_END: on_span(r, ev); break;
 	case VS_EV_THREAD_JOB: on_job(r, ev); break;
+	case VS_EV_KEEPALIVE: on_keepalive(r, ev); break;
 	default: break;
 	}
 }
@@ -139,6 +162,8 @@ struct vs_offcpu_report *vs_offcpu_report_new(void)
 	r->stalls.size = sizeof(struct vs_offcpu_stall_row);
 	r->dbus.size = sizeof(struct interval);
 	r->jobs.size = sizeof(struct job_entry);
+	r->keepalives.size = sizeof(struct vs_offcpu_late_keepalive);
+	r->late.size = sizeof(struct vs_offcpu_late_keepalive);
 	r->threads.size = sizeof(struct vs_offcpu_thread_row);
 	r->tops.size = sizeof(struct vs_offcpu_top);
 	return r;
@@ -152,6 +177,8 @@ void vs_offcpu_report_free(struct vs_offcpu_report *r)
 	free(r->stalls.v);
 	free(r->dbus.v);
 	free(r->jobs.v);
+	free(r->keepalives.v);
+	free(r->late.v);
 	free(r->threads.v);
 	free(r->tops.v);
 	free(r);
@@ -248,7 +275,8 @@ static void refine_dbus(struct vs_offcpu_report *r, const struct vs_stacks *stac
 	}
 }
 
-/* The holder's name and the job it had announced when the wait began. */
+/* The holder's name and, where it was not read from its memory as the
+ * wait began, the job it had announced by then. */
 static void name_holders(struct vs_offcpu_report *r)
 {
 	struct vs_offcpu_block *b = r->blocks.v;
@@ -263,6 +291,8 @@ static void name_holders(struct vs_offcpu_report *r)
 		row = thread_row(r, b[i].holder);
 		if (row)
 			memcpy(b[i].holder_comm, row->t.comm, sizeof(b[i].holder_comm));
+		if (b[i].holder_job[0])
+			continue;
 		for (size_t k = 0; k < r->jobs.n; k++)
 			if (j[k].tid == b[i].holder && j[k].ts <= b[i].ts_ns &&
 			    (!best || j[k].ts >= best->ts))
@@ -346,6 +376,55 @@ static void explain_stalls(struct vs_offcpu_report *r)
 	}
 }
 
+/* qsort, which must not be handed the NULL of an empty vector */
+static void sort_vec(struct vec *v, int (*cmp)(const void *, const void *))
+{
+	if (v->n)
+		qsort(v->v, v->n, v->size, cmp);
+}
+
+static int keepalive_cmp(const void *a, const void *b)
+{
+	const struct vs_offcpu_late_keepalive *x = a, *y = b;
+
+	return (x->ts_ns > y->ts_ns) - (x->ts_ns < y->ts_ns);
+}
+
+/* Each keepalive handled during a stall, or within the window after it,
+ * goes under the last stall that began before it. Stalls and keepalives
+ * are in time order. */
+static int late_keepalives(struct vs_offcpu_report *r)
+{
+	struct vs_offcpu_stall_row *s = r->stalls.v;
+	const struct vs_offcpu_late_keepalive *k = r->keepalives.v;
+	size_t *first = calloc(r->stalls.n + 1, sizeof(*first)), si = 0;
+
+	if (!first)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->keepalives.n; i++) {
+		struct vs_offcpu_late_keepalive *l;
+
+		while (si < r->stalls.n && s[si].ts_ns < k[i].ts_ns)
+			si++;
+		/* s[si - 1] is the last stall that began before it */
+		if (!si || k[i].ts_ns > s[si - 1].ts_ns + s[si - 1].dur_ns + VS_OFFCPU_LATE_WINDOW_NS)
+			continue;
+		if (!(l = vec_push(&r->late))) {
+			free(first);
+			return -ENOMEM;
+		}
+		*l = k[i];
+		l->late_ns = k[i].ts_ns - s[si - 1].ts_ns;
+		if (!s[si - 1].nr_late++)
+			first[si - 1] = r->late.n - 1;
+	}
+	/* pointers into late only now that it has stopped moving */
+	for (size_t i = 0; i < r->stalls.n; i++)
+		s[i].late = s[i].nr_late ? (struct vs_offcpu_late_keepalive *)r->late.v + first[i] : NULL;
+	free(first);
+	return 0;
+}
+
 static int thread_cmp(const void *a, const void *b)
 {
 	const struct vs_offcpu_thread_row *x = a, *y = b;
@@ -389,21 +468,17 @@ int vs_offcpu_report_finish(struct vs_offcpu_report *r, const struct vs_stacks *
 		for (int k = 0; k < VS_OFFCPU_NR_REASONS; k++)
 			rows[i].off_total_ns += rows[i].t.off_ns[k];
 	}
-	if (r->threads.n)
-		qsort(r->threads.v, r->threads.n, r->threads.size, thread_cmp);
+	sort_vec(&r->threads, thread_cmp);
 	/* Pointers into blocks are taken from here on: sort them first. */
-	if (r->blocks.n)
-		qsort(r->blocks.v, r->blocks.n, r->blocks.size, block_cmp);
+	sort_vec(&r->blocks, block_cmp);
 	rc = build_tops(r);
 	if (rc)
 		return rc;
-	/* qsort must not be handed NULL, even for 0 elements */
-	if (r->tops.n)
-		qsort(r->tops.v, r->tops.n, r->tops.size, top_cmp);
-	if (r->stalls.n)
-		qsort(r->stalls.v, r->stalls.n, r->stalls.size, stall_cmp);
+	sort_vec(&r->tops, top_cmp);
+	sort_vec(&r->stalls, stall_cmp);
 	explain_stalls(r);
-	return 0;
+	sort_vec(&r->keepalives, keepalive_cmp);
+	return late_keepalives(r);
 }
 
 size_t vs_offcpu_report_threads(const struct vs_offcpu_report *r,

@@ -48,6 +48,21 @@ struct vs_offcpu_top {
 	const struct vs_offcpu_block *longest;
 };
 
+/* A keepalive the event loop handled late because of a stall: a PING read
+ * during the stall or just after it (it sat unread meanwhile), or a
+ * keepalive timeout whose timer was due meanwhile. */
+struct vs_offcpu_late_keepalive {
+	uint64_t ts_ns;      /* when the loop handled it */
+	uint64_t late_ns;    /* at most this late: from the stall's start */
+	uint64_t client;
+	enum vs_keepalive_phase phase; /* VS_KEEPALIVE_RECEIVED (a PING) or _TIMEOUT */
+	int64_t count, idle_s;         /* a timeout's countToDeath and idle seconds */
+};
+
+/* Keepalives handled this long after a stall ended still count as held up
+ * by it: the loop reads what waited in the turns right after. */
+#define VS_OFFCPU_LATE_WINDOW_NS (100 * 1000 * 1000ull)
+
 /* A turn of the event loop of at least the stall threshold. */
 struct vs_offcpu_stall_row {
 	uint64_t ts_ns, dur_ns;
@@ -55,6 +70,8 @@ struct vs_offcpu_stall_row {
 	char comm[VS_COMM_LEN];
 	uint64_t blocked_ns;                 /* in long blocks */
 	const struct vs_offcpu_block *cause; /* the longest of them, or NULL: on CPU */
+	const struct vs_offcpu_late_keepalive *late; /* in time order */
+	size_t nr_late;
 };
 
 struct vs_offcpu_report;

@@ -414,12 +414,19 @@ strip:
 }
 
 /* Drops the probes of kinds not in mask (bit = enum vs_probe_kind). */
-static void keep_kinds(struct vs_profile *profile, uint32_t mask)
+static int is_span(const struct vs_probe_spec *spec)
+{
+	return spec->kind == VS_PK_SPAN_BEGIN || spec->kind == VS_PK_SPAN_END;
+}
+
+static void keep_kinds(struct vs_profile *profile, uint32_t mask, uint32_t span_mask)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < profile->nr_probes; i++)
-		if (mask & (1u << profile->probes[i].spec.kind))
+		if (mask & (1u << profile->probes[i].spec.kind) &&
+		    (!span_mask || !is_span(&profile->probes[i].spec) ||
+		     (profile->probes[i].spec.span < 32 && span_mask & (1u << profile->probes[i].spec.span))))
 			profile->probes[n++] = profile->probes[i];
 	profile->nr_probes = n;
 	/* entry/return links referred to old indexes: none of the kept kinds
@@ -462,7 +469,7 @@ static int probes_start(struct vs_collector *c)
 	if (rc)
 		return rc;
 	if (cfg->probe_kinds)
-		keep_kinds(&p->profile, cfg->probe_kinds);
+		keep_kinds(&p->profile, cfg->probe_kinds, cfg->span_kinds);
 	if (!p->have_profile || !p->profile.nr_probes)
 		return 0; /* optional and absent, or only wanted for its roles */
 	p->events = vs_probe_events_new(c, &p->profile);

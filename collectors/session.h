@@ -42,6 +42,8 @@ struct vs_config {
 	uint32_t probe_kinds;  /* probes: attach only kinds in this mask (bit = enum
 				  vs_probe_kind), and do without a profile; 0: all;
 				  1 << VS_PK_NONE: none, the profile only names roles */
+	uint32_t span_kinds;   /* probes: of the span probes, attach only these types
+				  (bit = enum vs_span_kind); 0: all */
 	uint64_t lock_min_ns;  /* lock waits and holds reported one by one from this long
 				  (0: 10 ms); shorter ones are only counted */
 	uint64_t offcpu_min_ns; /* off-CPU blocks sent with stacks from this long (0: 1 ms) */

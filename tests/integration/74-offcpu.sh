@@ -141,3 +141,84 @@ test_offcpu_bad_arguments() {
 	"$VIRTSCOPE" offcpu -p "$LAB_PID" --stall nope 2>"$TMP/err" || rc=$?
 	[ "$rc" -eq 2 ] && expect_one_line_error "$TMP/err"
 }
+
+# A client's PING sent 200 ms into a 1500 ms block of the main loop waits
+# unread until the block ends: the stall lists it as a late keepalive, late
+# by at least what the client waited for its PONG and at most the stall. A
+# silent client whose keepalive timer fell due during the block has its
+# timeout listed under the same stall.
+test_offcpu_late_keepalives() {
+	local out=$TMP/offcpu-ka.txt stall late lat client
+	source tests/integration/30-probes.sh
+	start_ref "$REFDAEMON" --keepalive-interval 1 --keepalive-count 5
+	start_offcpu "$out" -d 60
+	"$REFCLIENT" -s "$REF_SOCK" --idle 2500 --no-pong >"$out.idle" &
+	client=$!
+	sleep 0.3
+	"$REFCLIENT" -s "$REF_SOCK" -P --stagger 200 'block 1500' 'ping' >"$out.client"
+	wait "$client" || true
+	stop_offcpu "$out"
+	stop_ref
+	stall=$(sed -n 's/^  stall \([0-9.]*\) s at .*/\1/p' "$out" | head -1)
+	[ -n "$stall" ] || fail "no stall: $(sed -n '/^Event loop/,$p' "$out")"
+	late=$(sed -n 's/^      late keepalive: PING from client 0x[0-9a-f]* read up to \([0-9.]*\) s late$/\1/p' "$out")
+	[ "$(echo "$late" | grep -c .)" -eq 1 ] || fail "late PINGs: '$late': $(sed -n '/^Stalls/,$p' "$out")"
+	lat=$(sed -n 's/^ok .* latency_ns=\([0-9]*\) request="ping"$/\1/p' "$out.client")
+	[ -n "$lat" ] || fail "the client saw no PONG: $(cat "$out.client")"
+	# the client waited ~1300 ms; the bound is from the stall's start
+	awk -v l="$late" -v c="$lat" -v s="$stall" 'BEGIN { exit !(l * 1e9 >= c - 2e6 && l <= s + 0.001 && c >= 1.2e9) }' ||
+		fail "PING late by up to $late s, the client waited $lat ns, the stall took $stall s"
+	grep -qE '^      late keepalive: client 0x[0-9a-f]+ timed out \(count [0-9]+, idle [0-9]+ s\), handled up to [0-9.]+ s late$' "$out" ||
+		fail "no late keepalive timeout: $(sed -n '/^Stalls/,$p' "$out")"
+}
+
+# libvirtd's main loop stalled by its log sink: the log goes to a FIFO that
+# nobody drains, so the first thread that logs blocks in write() holding the
+# log lock, and the loop with it as soon as it logs (debug filter 1:rpc: it
+# logs for every message it reads). Meanwhile `virsh -k 1 event` sends a
+# keepalive PING every second, which the loop reads only once the FIFO is
+# drained: the stall lists them as late keepalives, the first late by more
+# than a second.
+test_offcpu_libvirtd_stalled_loop_late_keepalives() {
+	local out=$TMP/offcpu-lvka.txt admin fifo=/var/log/libvirt/virtscope-stall.fifo
+	local root=/proc/$LAB_PID/root outputs filters rd drain virsh_pid stall late
+	admin="libvirtd:///system?socket=$VIRTSCOPE_LAB_DIR/fs/run/libvirt/libvirt-admin-sock"
+	outputs=$(virt-admin -c "$admin" daemon-log-outputs | sed -n 's/^ *Logging outputs: *//p')
+	filters=$(virt-admin -c "$admin" daemon-log-filters | sed -n 's/^ *Logging filters: *//p')
+	[ -n "$outputs" ] || fail "cannot read libvirtd's log outputs through $admin"
+	rm -f "$root$fifo"
+	mkfifo "$root$fifo"
+	exec {rd}<>"$root$fifo" # a reader that reads nothing
+	"$VIRTSCOPE" offcpu -p "$LAB_PID" --stall 500 -d 30 -o "$out" 2>"$out.err" &
+	OFFCPU_PID=$!
+	for _ in $(seq 300); do grep -q 'watching off-CPU' "$out.err" 2>/dev/null && break; sleep 0.05; done
+	virsh -k 1 -c "$QEMU_URI" event --all --timeout 7 >"$out.virsh" 2>&1 &
+	virsh_pid=$!
+	sleep 1.5
+	virt-admin -c "$admin" daemon-log-filters "1:rpc" >/dev/null
+	virt-admin -c "$admin" daemon-log-outputs "1:file:$fifo" >/dev/null
+	# fill the pipe to the byte: the next line logged blocks its writer
+	dd if=/dev/zero of="$root$fifo" bs=4096 count=64 oflag=nonblock 2>/dev/null || true
+	dd if=/dev/zero of="$root$fifo" bs=1 count=4096 oflag=nonblock 2>/dev/null || true
+	sleep 3
+	cat <&"$rd" >/dev/null &
+	drain=$!
+	virt-admin -c "$admin" daemon-log-outputs "$outputs" >/dev/null
+	virt-admin -c "$admin" daemon-log-filters "${filters:-}" >/dev/null
+	kill "$drain" 2>/dev/null || true
+	wait "$drain" 2>/dev/null || true
+	exec {rd}<&-
+	rm -f "$root$fifo"
+	wait "$virsh_pid" || true
+	kill -INT "$OFFCPU_PID"
+	wait "$OFFCPU_PID" || fail "offcpu failed: $(cat "$out.err")"
+	stall=$(sed -n 's/^  stall \([0-9.]*\) s at .*/\1/p' "$out" | sort -n | tail -1)
+	awk -v s="${stall:-0}" 'BEGIN { exit !(s >= 2) }' ||
+		fail "no stall of 2 s or more: $(sed -n '/^Event loop/,$p' "$out")"
+	late=$(sed -n 's/^      late keepalive: PING from client 0x[0-9a-f]* read up to \([0-9.]*\) s late$/\1/p' "$out" |
+		sort -n | tail -1)
+	awk -v l="${late:-0}" -v s="$stall" 'BEGIN { exit !(l >= 1 && l <= s + 0.1) }' ||
+		fail "no PING late by 1 s or more (virsh: $(tail -2 "$out.virsh")): $(sed -n '/^Stalls/,$p' "$out")"
+	grep -qE '^  stall [0-9.]+ s at .*: blocked [0-9.]+ s in (io|lock)' "$out" ||
+		fail "the stall is not blocked in the log's write or lock: $(sed -n '/^Stalls/,$p' "$out")"
+}
