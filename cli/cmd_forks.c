@@ -275,7 +275,6 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 	struct vs_fork_report *report = NULL;
 	struct vs_symbolizer *sym = NULL;
 	struct vs_folded *folded = NULL;
-	struct vs_collector_stats st;
 	struct vs_session s;
 	struct namer namer;
 	int rc, status = VS_EXIT_FAILURE, exited = 0;
@@ -316,10 +315,7 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 		rc = vs_folded_write(folded, out);
 	else
 		print_report(out, report, a, target->pid);
-	vs_session_stats(&s, &st);
-	if (st.lost)
-		pr_warn("%llu events were lost: the figures above are partial",
-			(unsigned long long)st.lost);
+	vs_cli_warn_lost(&s);
 	status = exited ? VS_EXIT_FAILURE : VS_EXIT_OK;
 cleanup:
 	if (rc)

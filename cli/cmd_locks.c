@@ -131,16 +131,6 @@ static int parse_args(int argc, char **argv, struct locks_args *a, char *err, si
 	return 0;
 }
 
-static void fmt_ns(char *buf, size_t len, uint64_t ns)
-{
-	if (ns >= VS_NSEC_PER_SEC)
-		snprintf(buf, len, "%.3f s", (double)ns / 1e9);
-	else if (ns >= VS_NSEC_PER_MSEC)
-		snprintf(buf, len, "%.3f ms", (double)ns / 1e6);
-	else
-		snprintf(buf, len, "%.1f us", (double)ns / 1e3);
-}
-
 static void print_hist(FILE *out, const char *what, const __u32 *hist)
 {
 	uint32_t max = 0;
@@ -195,13 +185,13 @@ static void print_table(FILE *out, const struct vs_lock_report *r, const struct 
 
 		char acq[24] = "-";
 
-		fmt_ns(wt, sizeof(wt), row->st.wait_ns);
-		fmt_ns(wm, sizeof(wm), row->st.wait_max_ns);
+		vs_fmt_ns(wt, sizeof(wt), row->st.wait_ns);
+		vs_fmt_ns(wm, sizeof(wm), row->st.wait_max_ns);
 		/* Acquisitions and holds are only seen with --all. */
 		if (a->all) {
 			snprintf(acq, sizeof(acq), "%llu", (unsigned long long)row->st.acquisitions);
-			fmt_ns(ht, sizeof(ht), row->st.hold_ns);
-			fmt_ns(hm, sizeof(hm), row->st.hold_max_ns);
+			vs_fmt_ns(ht, sizeof(ht), row->st.hold_ns);
+			vs_fmt_ns(hm, sizeof(hm), row->st.hold_max_ns);
 		} else {
 			snprintf(ht, sizeof(ht), "-");
 			snprintf(hm, sizeof(hm), "-");
@@ -270,11 +260,11 @@ static void print_holder(FILE *out, const struct vs_lock_report *r,
 	else if (c->holder_running)
 		fputs(", running", out);
 	if (c->holder_hold_ns) {
-		fmt_ns(h, sizeof(h), c->holder_hold_ns);
+		vs_fmt_ns(h, sizeof(h), c->holder_hold_ns);
 		fprintf(out, ", for %s", h);
 	}
 	if (c->holder_in[0]) {
-		fmt_ns(h, sizeof(h), c->holder_in_ns);
+		vs_fmt_ns(h, sizeof(h), c->holder_in_ns);
 		fprintf(out, ", in %s for %s", c->holder_in, c->holder_in_ns ? h : "?");
 	}
 	fputc('\n', out);
@@ -302,7 +292,7 @@ static void print_chains(FILE *out, const struct vs_lock_report *r, const struct
 	fprintf(out, "\nWaits of at least %.1f ms, longest first (%zu):\n",
 		(double)a->min_wait_ns / 1e6, n);
 	for (size_t i = 0; i < n && i < a->rows; i++) {
-		fmt_ns(d, sizeof(d), c[i].dur_ns);
+		vs_fmt_ns(d, sizeof(d), c[i].dur_ns);
 		describe_thread(who, sizeof(who), s, p, c[i].waiter_comm, c[i].waiter);
 		fprintf(out, "  %s  %s%s%s waited for %s\n", d, who,
 			c[i].waiter_job[0] ? " in " : "", c[i].waiter_job, c[i].lock);
@@ -379,7 +369,6 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 	struct vs_lock_report *report = NULL;
 	struct vs_symbolizer *sym = NULL;
 	struct vs_folded *folded = NULL;
-	struct vs_collector_stats st;
 	struct vs_profile roles; /* the profile's thread roles, kept past detaching */
 	struct vs_session s;
 	char err[512];
@@ -439,10 +428,7 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 		print_table(out, report, a, &s, sym);
 		print_chains(out, report, a, &s, sym, &roles);
 	}
-	vs_session_stats(&s, &st);
-	if (st.lost)
-		pr_warn("%llu events were lost: the figures above are partial",
-			(unsigned long long)st.lost);
+	vs_cli_warn_lost(&s);
 	status = exited ? VS_EXIT_FAILURE : VS_EXIT_OK;
 cleanup:
 	if (rc)

@@ -119,16 +119,6 @@ static int parse_args(int argc, char **argv, struct offcpu_args *a, char *err, s
 	return 0;
 }
 
-static void fmt_ns(char *buf, size_t len, uint64_t ns)
-{
-	if (ns >= VS_NSEC_PER_SEC)
-		snprintf(buf, len, "%.3f s", (double)ns / 1e9);
-	else if (ns >= VS_NSEC_PER_MSEC)
-		snprintf(buf, len, "%.3f ms", (double)ns / 1e6);
-	else
-		snprintf(buf, len, "%.1f us", (double)ns / 1e3);
-}
-
 /* Up to max user frames of a stack, leaf first, on one line; with no user
  * frame, the kernel's. */
 static void print_frames(FILE *out, struct vs_session *s, struct vs_symbolizer *sym,
@@ -229,8 +219,8 @@ static void print_tops(FILE *out, struct vs_session *s, struct vs_symbolizer *sy
 	fprintf(out, "\nBlocked stacks of at least %.1f ms, by total time (%zu):\n",
 		a->min_block_ns / 1e6, n);
 	for (size_t i = 0; i < n && i < a->rows; i++) {
-		fmt_ns(tot, sizeof(tot), t[i].total_ns);
-		fmt_ns(max, sizeof(max), t[i].max_ns);
+		vs_fmt_ns(tot, sizeof(tot), t[i].total_ns);
+		vs_fmt_ns(max, sizeof(max), t[i].max_ns);
 		fprintf(out, "  %s  %s %s, %" PRIu64 " blocks, longest %s\n", tot, t[i].comm,
 			vs_offcpu_reason_name(t[i].reason), t[i].count, max);
 		if (t[i].longest)
@@ -250,7 +240,7 @@ static void print_lock_waits(FILE *out, struct vs_session *s, const struct vs_of
 		if (!b[i].lock[0])
 			continue;
 		shown++;
-		fmt_ns(d, sizeof(d), b[i].dur_ns);
+		vs_fmt_ns(d, sizeof(d), b[i].dur_ns);
 		fmt_thread(who, sizeof(who), b[i].comm, b[i].tid, p);
 		fprintf(out, "  %s  %s waited for %s", d, who, b[i].lock);
 		if (b[i].holder) {
@@ -272,7 +262,7 @@ static void print_late_keepalives(FILE *out, const struct vs_offcpu_stall_row *s
 	for (size_t k = 0; k < st->nr_late; k++) {
 		const struct vs_offcpu_late_keepalive *l = &st->late[k];
 
-		fmt_ns(late, sizeof(late), l->late_ns);
+		vs_fmt_ns(late, sizeof(late), l->late_ns);
 		if (l->phase == VS_KEEPALIVE_TIMEOUT)
 			fprintf(out, "      late keepalive: client 0x%" PRIx64 " timed out (count %" PRId64
 				", idle %" PRId64 " s), handled up to %s late\n", l->client, l->count,
@@ -300,7 +290,7 @@ static void print_loop(FILE *out, struct vs_session *s, struct vs_symbolizer *sy
 		l->poll_ns / 1e6);
 	fprintf(out, "Stalls of at least %.1f ms (%zu):\n", a->stall_ns / 1e6, n);
 	for (size_t i = 0; i < n && i < a->rows; i++) {
-		fmt_ns(d, sizeof(d), st[i].dur_ns);
+		vs_fmt_ns(d, sizeof(d), st[i].dur_ns);
 		fprintf(out, "  stall %s at +%.3f s", d,
 			st[i].ts_ns > info->start_ns ? (st[i].ts_ns - info->start_ns) / 1e9 : 0.0);
 		if (!st[i].cause) {
@@ -308,7 +298,7 @@ static void print_loop(FILE *out, struct vs_session *s, struct vs_symbolizer *sy
 			print_late_keepalives(out, &st[i]);
 			continue;
 		}
-		fmt_ns(bl, sizeof(bl), st[i].cause->dur_ns);
+		vs_fmt_ns(bl, sizeof(bl), st[i].cause->dur_ns);
 		fprintf(out, ": blocked %s in %s", bl, vs_offcpu_reason_name(st[i].cause->reason));
 		if (st[i].cause->syscall >= 0)
 			fprintf(out, " (syscall %d)", st[i].cause->syscall);
@@ -540,10 +530,7 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 		" stacks not found again; %" PRIu64 " unpaired switches",
 		info.rseq_emits, info.late_emits, info.switch_emits, info.same_emits, info.same_wakes,
 		info.same_missed, info.unpaired);
-	vs_session_stats(&s, &st);
-	if (st.lost)
-		pr_warn("%llu events were lost: the figures above are partial",
-			(unsigned long long)st.lost);
+	vs_cli_warn_lost(&s);
 	status = exited ? VS_EXIT_FAILURE : VS_EXIT_OK;
 cleanup:
 	if (rc)

@@ -162,6 +162,16 @@ void vs_cli_handle_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+void vs_cli_warn_lost(struct vs_session *s)
+{
+	struct vs_collector_stats st;
+
+	vs_session_stats(s, &st);
+	if (st.lost)
+		pr_warn("%llu events were lost: the figures above are partial",
+			(unsigned long long)st.lost);
+}
+
 FILE *vs_cli_open_output(const char *path)
 {
 	FILE *f;

@@ -62,6 +62,11 @@ int vs_cli_check_privileges(const char *command);
  * blocking wait returns at once). */
 void vs_cli_handle_signals(void);
 
+/* Says on stderr how many events the session lost, if any: the figures
+ * printed from it are partial. */
+struct vs_session;
+void vs_cli_warn_lost(struct vs_session *s);
+
 /* Opens an output file for writing: created with mode 0600, never through a
  * symlink. "-" or NULL is stdout. NULL with an error printed on failure. */
 FILE *vs_cli_open_output(const char *path);

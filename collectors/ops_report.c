@@ -391,16 +391,6 @@ struct vs_consumer *vs_ops_report_consumer(struct vs_ops_report *r)
 
 /* ---- writing ---- */
 
-static void fmt_ns(char *buf, size_t len, uint64_t ns)
-{
-	if (ns >= VS_NSEC_PER_SEC)
-		snprintf(buf, len, "%.3f s", (double)ns / 1e9);
-	else if (ns >= VS_NSEC_PER_MSEC)
-		snprintf(buf, len, "%.3f ms", (double)ns / 1e6);
-	else
-		snprintf(buf, len, "%.1f us", (double)ns / 1e3);
-}
-
 /* The rows of h, busiest (most total time) first. */
 static size_t sorted_rows(struct vs_htab *h, struct latency_row ***out)
 {
@@ -427,10 +417,10 @@ static void latency_cols(FILE *out, const struct latency_row *row)
 {
 	char p50[24], p99[24], max[24], avg[24];
 
-	fmt_ns(p50, sizeof(p50), vs_hist_percentile(&row->total, 0.5));
-	fmt_ns(p99, sizeof(p99), vs_hist_percentile(&row->total, 0.99));
-	fmt_ns(max, sizeof(max), row->total.max);
-	fmt_ns(avg, sizeof(avg), row->calls ? row->total.sum / row->calls : 0);
+	vs_fmt_ns(p50, sizeof(p50), vs_hist_percentile(&row->total, 0.5));
+	vs_fmt_ns(p99, sizeof(p99), vs_hist_percentile(&row->total, 0.99));
+	vs_fmt_ns(max, sizeof(max), row->total.max);
+	vs_fmt_ns(avg, sizeof(avg), row->calls ? row->total.sum / row->calls : 0);
 	fprintf(out, " %8" PRIu64 " %6" PRIu64 " %12s %12s %12s %12s", row->calls, row->errors, p50,
 		p99, max, avg);
 }
@@ -448,9 +438,9 @@ static void write_procs(struct vs_ops_report *r, FILE *out, unsigned int rows_ma
 	for (size_t i = 0; i < n && i < rows_max; i++) {
 		fprintf(out, "  %-36.36s", rows[i]->name);
 		latency_cols(out, rows[i]);
-		fmt_ns(qp50, sizeof(qp50), vs_hist_percentile(&rows[i]->queue, 0.5));
-		fmt_ns(qmax, sizeof(qmax), rows[i]->queue.max);
-		fmt_ns(svc, sizeof(svc), rows[i]->calls ? rows[i]->service_ns / rows[i]->calls : 0);
+		vs_fmt_ns(qp50, sizeof(qp50), vs_hist_percentile(&rows[i]->queue, 0.5));
+		vs_fmt_ns(qmax, sizeof(qmax), rows[i]->queue.max);
+		vs_fmt_ns(svc, sizeof(svc), rows[i]->calls ? rows[i]->service_ns / rows[i]->calls : 0);
 		fprintf(out, " %12s %12s %12s\n", qp50, qmax, svc);
 	}
 	free(rows);
@@ -470,7 +460,7 @@ static void write_simple(FILE *out, struct vs_htab *h, const char *title, const 
 		fprintf(out, "  %-36.36s", rows[i]->name);
 		latency_cols(out, rows[i]);
 		if (with_queue) {
-			fmt_ns(q, sizeof(q), rows[i]->queue.max);
+			vs_fmt_ns(q, sizeof(q), rows[i]->queue.max);
 			fprintf(out, " %12s", q);
 		}
 		fputc('\n', out);
@@ -538,9 +528,9 @@ static void write_dbus(struct vs_ops_report *r, FILE *out, const struct vs_stack
 		const struct latency_row *row = rows[i];
 		char p50[24], p99[24], max[24];
 
-		fmt_ns(p50, sizeof(p50), vs_hist_percentile(&row->total, 0.5));
-		fmt_ns(p99, sizeof(p99), vs_hist_percentile(&row->total, 0.99));
-		fmt_ns(max, sizeof(max), row->total.max);
+		vs_fmt_ns(p50, sizeof(p50), vs_hist_percentile(&row->total, 0.5));
+		vs_fmt_ns(p99, sizeof(p99), vs_hist_percentile(&row->total, 0.99));
+		vs_fmt_ns(max, sizeof(max), row->total.max);
 		fprintf(out, "  %-76s %8" PRIu64 " %6" PRIu64 " %12s %12s %12s %6" PRIu64 "ms %9" PRIu64
 			     "\n",
 			row->name, row->calls, row->errors, p50, p99, max, row->timeout_ms,
@@ -571,7 +561,7 @@ static void write_keepalives(struct vs_ops_report *r, FILE *out)
 		const struct keepalive_row *k = val;
 		char ans[24];
 
-		fmt_ns(ans, sizeof(ans), k->answer.count ? k->answer.max : 0);
+		vs_fmt_ns(ans, sizeof(ans), k->answer.count ? k->answer.max : 0);
 		fprintf(out, "  0x%-16" PRIx64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64
 			     " %14s %8" PRIu64 " %8" PRId64 " s\n",
 			k->client, k->pings_in, k->pongs_out, k->pings_out, k->pongs_in, ans,

@@ -157,3 +157,13 @@ uint64_t vs_hash_bytes(const void *data, size_t len, uint64_t seed)
 	memcpy(&w, p, len);
 	return mix64(h ^ w);
 }
+
+void vs_fmt_ns(char *buf, size_t len, uint64_t ns)
+{
+	if (ns >= VS_NSEC_PER_SEC)
+		snprintf(buf, len, "%.3f s", (double)ns / 1e9);
+	else if (ns >= VS_NSEC_PER_MSEC)
+		snprintf(buf, len, "%.3f ms", (double)ns / 1e6);
+	else
+		snprintf(buf, len, "%.1f us", (double)ns / 1e3);
+}

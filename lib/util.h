@@ -13,6 +13,9 @@
  * BPF timestamps compare directly. */
 uint64_t vs_now_ns(void);
 
+/* A duration for people: "1.803 s", "12.500 ms", "42.0 us". */
+void vs_fmt_ns(char *buf, size_t len, uint64_t ns);
+
 /* Parse a whole decimal number in [min, max]. 0, -EINVAL (not a number,
  * trailing junk, empty) or -ERANGE (outside the bounds). */
 int vs_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
