@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../lib/htab.h"
+#include "../lib/vec.h"
 #include "../lib/util.h"
 
 #define JOB_HISTORY 256 /* a busy worker runs many short jobs while another waits */
@@ -45,10 +46,6 @@ struct kept_event {
 	vs_stack_id holder_stack;
 };
 
-struct vec {
-	void *v;
-	size_t n, cap, size;
-};
 
 /* A D-Bus call (or another blocking call the profile marks as a span) a
  * holder may have been in while someone waited for its lock. */
@@ -61,27 +58,13 @@ struct call_span {
 struct vs_lock_report {
 	struct vs_consumer consumer;
 	struct vs_htab *jobs; /* tid -> struct thread_jobs */
-	struct vec events;    /* struct kept_event */
-	struct vec rows;      /* struct vs_lock_row */
-	struct vec chains;    /* struct vs_lock_chain */
-	struct vec calls;     /* struct call_span */
+	struct vs_vec events;    /* struct kept_event */
+	struct vs_vec rows;      /* struct vs_lock_row */
+	struct vs_vec chains;    /* struct vs_lock_chain */
+	struct vs_vec calls;     /* struct call_span */
 	struct vs_htab *row_index; /* addr -> row index + 1 */
 	uint64_t dropped;
 };
-
-static void *vec_push(struct vec *v)
-{
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		void *p = realloc(v->v, cap * v->size);
-
-		if (!p)
-			return NULL;
-		v->v = p;
-		v->cap = cap;
-	}
-	return memset((char *)v->v + v->n++ * v->size, 0, v->size);
-}
 
 void vs_lock_name(char *buf, size_t len, uint64_t addr, const char *kind, const char *object)
 {
@@ -135,7 +118,7 @@ static void on_lock(struct vs_lock_report *r, const struct vs_event *ev)
 {
 	struct kept_event *k;
 
-	if (r->events.n >= MAX_KEPT || !(k = vec_push(&r->events))) {
+	if (r->events.n >= MAX_KEPT || !(k = vs_vec_push(&r->events))) {
 		r->dropped++;
 		return;
 	}
@@ -164,7 +147,7 @@ static void on_call(struct vs_lock_report *r, const struct vs_event *ev)
 {
 	struct call_span *c;
 
-	if (r->calls.n >= MAX_KEPT || !(c = vec_push(&r->calls)))
+	if (r->calls.n >= MAX_KEPT || !(c = vs_vec_push(&r->calls)))
 		return;
 	c->tid = ev->tid;
 	c->ts = ev->ts_ns;
@@ -225,7 +208,7 @@ struct vs_consumer *vs_lock_report_consumer(struct vs_lock_report *r)
 
 int vs_lock_report_add_stats(struct vs_lock_report *r, uint64_t addr, const struct vs_lock_stats *st)
 {
-	struct vs_lock_row *row = vec_push(&r->rows);
+	struct vs_lock_row *row = vs_vec_push(&r->rows);
 
 	if (!row)
 		return -ENOMEM;
@@ -322,7 +305,7 @@ static void build_chains(struct vs_lock_report *r)
 		struct vs_lock_chain *c;
 		struct vs_lock_row *hw;
 
-		if (w->phase != VS_LOCK_WAIT || !(c = vec_push(&r->chains)))
+		if (w->phase != VS_LOCK_WAIT || !(c = vs_vec_push(&r->chains)))
 			continue;
 		c->ts_ns = w->ts;
 		c->dur_ns = w->dur;

@@ -11,16 +11,13 @@
 #include <string.h>
 
 #include "../lib/htab.h"
+#include "../lib/vec.h"
 #include "../lib/util.h"
 #include "lock_report.h"
 #include "stacks.h"
 
 #define MAX_KEPT 200000   /* long blocks kept: beyond, counted only */
 
-struct vec {
-	void *v;
-	size_t n, cap, size;
-};
 
 struct interval {
 	uint32_t tid;
@@ -35,36 +32,22 @@ struct job_entry {
 
 struct vs_offcpu_report {
 	struct vs_consumer consumer;
-	struct vec blocks;  /* struct vs_offcpu_block */
-	struct vec stalls;  /* struct vs_offcpu_stall_row */
-	struct vec dbus;    /* struct interval */
-	struct vec jobs;    /* struct job_entry, in arrival order */
-	struct vec keepalives; /* struct vs_offcpu_late_keepalive: PINGs received, timeouts */
-	struct vec late;    /* struct vs_offcpu_late_keepalive, by stall */
-	struct vec threads; /* struct vs_offcpu_thread_row */
-	struct vec tops;    /* struct vs_offcpu_top */
+	struct vs_vec blocks;  /* struct vs_offcpu_block */
+	struct vs_vec stalls;  /* struct vs_offcpu_stall_row */
+	struct vs_vec dbus;    /* struct interval */
+	struct vs_vec jobs;    /* struct job_entry, in arrival order */
+	struct vs_vec keepalives; /* struct vs_offcpu_late_keepalive: PINGs received, timeouts */
+	struct vs_vec late;    /* struct vs_offcpu_late_keepalive, by stall */
+	struct vs_vec threads; /* struct vs_offcpu_thread_row */
+	struct vs_vec tops;    /* struct vs_offcpu_top */
 	uint64_t dropped;
 };
-
-static void *vec_push(struct vec *v)
-{
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		void *p = realloc(v->v, cap * v->size);
-
-		if (!p)
-			return NULL;
-		v->v = p;
-		v->cap = cap;
-	}
-	return memset((char *)v->v + v->n++ * v->size, 0, v->size);
-}
 
 static void on_offcpu(struct vs_offcpu_report *r, const struct vs_event *ev)
 {
 	struct vs_offcpu_block *b;
 
-	if (r->blocks.n >= MAX_KEPT || !(b = vec_push(&r->blocks))) {
+	if (r->blocks.n >= MAX_KEPT || !(b = vs_vec_push(&r->blocks))) {
 		r->dropped++;
 		return;
 	}
@@ -93,13 +76,13 @@ static void on_offcpu(struct vs_offcpu_report *r, const struct vs_event *ev)
 static void on_span(struct vs_offcpu_report *r, const struct vs_event *ev)
 {
 	if (ev->span.kind == VS_SPAN_DBUS) {
-		struct interval *i = vec_push(&r->dbus);
+		struct interval *i = vs_vec_push(&r->dbus);
 
 		if (i)
 			*i = (struct interval){ ev->tid, ev->ts_ns, ev->dur_ns };
 	} else if (ev->span.kind == VS_SPAN_LOOP_ITERATION && ev->span.name &&
 		   !strcmp(ev->span.name, "stall")) {
-		struct vs_offcpu_stall_row *s = vec_push(&r->stalls);
+		struct vs_offcpu_stall_row *s = vs_vec_push(&r->stalls);
 
 		if (!s)
 			return;
@@ -112,7 +95,7 @@ static void on_span(struct vs_offcpu_report *r, const struct vs_event *ev)
 
 static void on_job(struct vs_offcpu_report *r, const struct vs_event *ev)
 {
-	struct job_entry *j = vec_push(&r->jobs);
+	struct job_entry *j = vs_vec_push(&r->jobs);
 
 	if (!j)
 		return;
@@ -129,7 +112,7 @@ static void on_keepalive(struct vs_offcpu_report *r, const struct vs_event *ev)
 	if (ev->keepalive.phase == VS_KEEPALIVE_SENT ||
 	    (ev->keepalive.phase == VS_KEEPALIVE_RECEIVED && ev->keepalive.proc != 1))
 		return;
-	if (r->keepalives.n >= MAX_KEPT || !(k = vec_push(&r->keepalives)))
+	if (r->keepalives.n >= MAX_KEPT || !(k = vs_vec_push(&r->keepalives)))
 		return;
 	k->ts_ns = ev->ts_ns;
 	k->client = ev->keepalive.client;
@@ -191,7 +174,7 @@ struct vs_consumer *vs_offcpu_report_consumer(struct vs_offcpu_report *r)
 
 int vs_offcpu_report_add_thread(struct vs_offcpu_report *r, const struct vs_offcpu_totals *t)
 {
-	struct vs_offcpu_thread_row *row = vec_push(&r->threads);
+	struct vs_offcpu_thread_row *row = vs_vec_push(&r->threads);
 
 	if (!row)
 		return -ENOMEM;
@@ -333,7 +316,7 @@ static int build_tops(struct vs_offcpu_report *r)
 		if (v) {
 			t = &((struct vs_offcpu_top *)r->tops.v)[(uintptr_t)v - 1];
 		} else {
-			if (!(t = vec_push(&r->tops)) ||
+			if (!(t = vs_vec_push(&r->tops)) ||
 			    vs_htab_put(index, k, sizeof(*k), (void *)(uintptr_t)r->tops.n, NULL)) {
 				rc = -ENOMEM;
 				goto cleanup;
@@ -377,7 +360,7 @@ static void explain_stalls(struct vs_offcpu_report *r)
 }
 
 /* qsort, which must not be handed the NULL of an empty vector */
-static void sort_vec(struct vec *v, int (*cmp)(const void *, const void *))
+static void sort_vec(struct vs_vec *v, int (*cmp)(const void *, const void *))
 {
 	if (v->n)
 		qsort(v->v, v->n, v->size, cmp);
@@ -409,7 +392,7 @@ static int late_keepalives(struct vs_offcpu_report *r)
 		/* s[si - 1] is the last stall that began before it */
 		if (!si || k[i].ts_ns > s[si - 1].ts_ns + s[si - 1].dur_ns + VS_OFFCPU_LATE_WINDOW_NS)
 			continue;
-		if (!(l = vec_push(&r->late))) {
+		if (!(l = vs_vec_push(&r->late))) {
 			free(first);
 			return -ENOMEM;
 		}
