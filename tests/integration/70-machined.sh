@@ -121,17 +121,21 @@ test_machined_fault_bad_input() {
 
 # The field's hang, end to end, with the real libvirtd making real D-Bus calls: a destroy holds
 # its domain's lock across machined's TerminateMachine (3 s here); `ops` times the call at 3 s
-# (5 %) and names the lock another client waited for across it, and the lock chain reads
-# waiter -> domain lock -> holder destroying the domain -> in D-Bus TerminateMachine.
+# (5 %) and names the lock another client waited for across it, the lock chain reads
+# waiter -> domain lock -> holder destroying the domain -> in D-Bus TerminateMachine, and
+# offcpu puts the destroying worker's 3 s under the D-Bus reason.
 test_machined_dbus_call_holds_domain_lock() {
-	local ops=$TMP/mops.txt locks=$TMP/mlocks.txt lat=$TMP/mops.lat
+	local ops=$TMP/mops.txt locks=$TMP/mlocks.txt off=$TMP/moff.txt lat=$TMP/mops.lat
 	machined_lab_up
 	scripts/lab fault machined 3000 TerminateMachine >/dev/null
 	"$VIRTSCOPE" ops -p "$VIRTSCOPE_LAB_PID" -d 120 -o "$ops" 2>"$ops.err" &
 	local vo=$!
 	"$VIRTSCOPE" locks -p "$VIRTSCOPE_LAB_PID" -d 120 -o "$locks" 2>"$locks.err" &
 	local vl=$!
-	for _ in $(seq 400); do grep -q 'pid' "$ops.err" 2>/dev/null && grep -q 'pid' "$locks.err" 2>/dev/null && break; sleep 0.05; done
+	"$VIRTSCOPE" offcpu -p "$VIRTSCOPE_LAB_PID" -d 120 -o "$off" 2>"$off.err" &
+	local vf=$!
+	for _ in $(seq 400); do grep -q 'pid' "$ops.err" 2>/dev/null && grep -q 'pid' "$locks.err" 2>/dev/null &&
+		grep -q 'pid' "$off.err" 2>/dev/null && break; sleep 0.05; done
 	load start-destroy -c "$MLAB_URI" --domains 1 -n 2 -d 60 --latencies "$lat" >/dev/null 2>&1 &
 	local lp=$!
 	# another client asking for the domain's state while the destroy is in machined
@@ -141,9 +145,10 @@ test_machined_dbus_call_holds_domain_lock() {
 		virsh -c "$MLAB_URI" domstate vm1 >/dev/null 2>&1 || true
 	done
 	wait "$lp" || fail "load failed"
-	kill -INT "$vo" "$vl"
+	kill -INT "$vo" "$vl" "$vf"
 	wait "$vo" || fail "ops: $(cat "$ops.err")"
 	wait "$vl" || fail "locks: $(cat "$locks.err")"
+	wait "$vf" || fail "offcpu: $(cat "$off.err")"
 	local row
 	row=$(grep -E '^  org\.freedesktop\.machine1 org\.freedesktop\.machine1\.Manager\.TerminateMachine ' "$ops") ||
 		fail "no TerminateMachine row: $(sed -n '/^D-Bus/,/^$/p' "$ops")"
@@ -155,4 +160,10 @@ test_machined_dbus_call_holds_domain_lock() {
 	grep -A1 -E 'waited for virDomainObj vm1$' "$locks" |
 		grep -qE 'held by (rpc-libvirtd|prio-rpc-libvir)\[[0-9]+\] \((priority-)?worker\) in remoteDispatchDomainDestroyFlags.*in D-Bus org\.freedesktop\.machine1\.Manager\.TerminateMachine for 3\.0[0-9]* s' ||
 		fail "no chain through TerminateMachine: $(grep -A2 'waited for virDomainObj vm1' "$locks" | head -8)"
+	# and the destroying worker's off-CPU time is the D-Bus call's 3 s
+	source tests/integration/74-offcpu.sh
+	offcpu_threads "$off" | awk '$1 == "rpc-libvirtd" || $1 == "prio-rpc-libvir"' |
+		while read -r line; do reason_ms "$line" dbus; done |
+		awk '$1 >= 2850 && $1 <= 3300 { ok = 1 } END { exit !ok }' ||
+		fail "no worker with 3 s (5 %) off CPU under dbus: $(offcpu_threads "$off" | grep -E 'rpc-libvirtd|prio-rpc')"
 }
