@@ -78,6 +78,13 @@ vs_stack_id vs_collector_stack(struct vs_collector *c, uint32_t pid, const uint6
 /* Emits a VS_EV_LOST event for `count` events of kind `what` and counts them. */
 void vs_collector_lost(struct vs_collector *c, enum vs_event_kind what, uint64_t count);
 
+/* Drains rb to the consumers, then reports what the BPF side could not
+ * deliver since the last call: *lost is its running count (read
+ * atomically), *seen what was reported so far. 0 or -errno. NULL rb: 0. */
+struct ring_buffer;
+int vs_collector_consume(struct vs_collector *c, struct ring_buffer *rb, enum vs_event_kind what,
+			 const uint64_t *lost, uint64_t *seen);
+
 /* The registry (collectors/registry.c). NULL when no collector has that name. */
 const struct vs_collector_ops *vs_collector_find(const char *name);
 /* The i-th registered collector, or NULL past the end. */

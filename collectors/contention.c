@@ -240,17 +240,9 @@ static int contention_fd(struct vs_collector *c)
 static int contention_poll(struct vs_collector *c)
 {
 	struct contention *ct = c->priv;
-	uint64_t lost;
-	int rc = ring_buffer__consume(ct->rb);
 
-	if (rc < 0)
-		return rc;
-	lost = __atomic_load_n(&ct->skel->bss->lost, __ATOMIC_RELAXED);
-	if (lost > ct->lost_seen) {
-		vs_collector_lost(c, VS_EV_LOCK, lost - ct->lost_seen);
-		ct->lost_seen = lost;
-	}
-	return 0;
+	return vs_collector_consume(c, ct->rb, VS_EV_LOCK,
+				    (const uint64_t *)&ct->skel->bss->lost, &ct->lost_seen);
 }
 
 static void contention_stop(struct vs_collector *c)

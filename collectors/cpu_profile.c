@@ -179,19 +179,10 @@ static int cpu_fd(struct vs_collector *c)
 static int cpu_poll(struct vs_collector *c)
 {
 	struct cpu_profile *p = c->priv;
-	uint64_t lost;
-	int rc;
 
-	rc = ring_buffer__consume(p->rb);
-	if (rc < 0)
-		return rc;
-	/* The BPF side counts reservations that failed; report the growth. */
-	lost = __atomic_load_n(&p->skel->bss->lost, __ATOMIC_RELAXED);
-	if (lost > p->lost_seen) {
-		vs_collector_lost(c, VS_EV_SAMPLE, lost - p->lost_seen);
-		p->lost_seen = lost;
-	}
-	return 0;
+	/* The BPF side counts reservations that failed. */
+	return vs_collector_consume(c, p->rb, VS_EV_SAMPLE,
+				    (const uint64_t *)&p->skel->bss->lost, &p->lost_seen);
 }
 
 static void cpu_stop(struct vs_collector *c)

@@ -206,20 +206,9 @@ static int forks_fd(struct vs_collector *c)
 static int forks_poll(struct vs_collector *c)
 {
 	struct forks *f = c->priv;
-	uint64_t lost;
-	int rc;
 
-	if (!f->rb)
-		return 0;
-	rc = ring_buffer__consume(f->rb);
-	if (rc < 0)
-		return rc;
-	lost = __atomic_load_n(&f->skel->bss->lost, __ATOMIC_RELAXED);
-	if (lost > f->lost_seen) {
-		vs_collector_lost(c, VS_EV_FORK, lost - f->lost_seen);
-		f->lost_seen = lost;
-	}
-	return 0;
+	return vs_collector_consume(c, f->rb, VS_EV_FORK,
+				    (const uint64_t *)&f->skel->bss->lost, &f->lost_seen);
 }
 
 static void forks_stop(struct vs_collector *c)

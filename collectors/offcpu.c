@@ -409,17 +409,9 @@ static int offcpu_fd(struct vs_collector *c)
 static int offcpu_poll(struct vs_collector *c)
 {
 	struct offcpu *o = c->priv;
-	uint64_t lost;
-	int rc = ring_buffer__consume(o->rb);
 
-	if (rc < 0)
-		return rc;
-	lost = __atomic_load_n(&o->skel->bss->lost, __ATOMIC_RELAXED);
-	if (lost > o->lost_seen) {
-		vs_collector_lost(c, VS_EV_OFFCPU, lost - o->lost_seen);
-		o->lost_seen = lost;
-	}
-	return 0;
+	return vs_collector_consume(c, o->rb, VS_EV_OFFCPU,
+				    (const uint64_t *)&o->skel->bss->lost, &o->lost_seen);
 }
 
 static void offcpu_stop(struct vs_collector *c)

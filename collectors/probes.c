@@ -517,20 +517,9 @@ static int probes_fd(struct vs_collector *c)
 static int probes_poll(struct vs_collector *c)
 {
 	struct probes *p = c->priv;
-	uint64_t lost;
-	int rc;
 
-	if (!p->rb)
-		return 0;
-	rc = ring_buffer__consume(p->rb);
-	if (rc < 0)
-		return rc;
-	lost = __atomic_load_n(&p->skel->bss->lost, __ATOMIC_RELAXED);
-	if (lost > p->lost_seen) {
-		vs_collector_lost(c, VS_EV_SPAN_END, lost - p->lost_seen);
-		p->lost_seen = lost;
-	}
-	return 0;
+	return vs_collector_consume(c, p->rb, VS_EV_SPAN_END,
+				    (const uint64_t *)&p->skel->bss->lost, &p->lost_seen);
 }
 
 static void probes_stop(struct vs_collector *c)

@@ -11,6 +11,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
 #include "../lib/log.h"
 #include "../lib/privs.h"
 #include "../lib/util.h"
@@ -83,6 +85,25 @@ void vs_collector_emit(struct vs_collector *c, const struct vs_event *ev)
 {
 	c->stats.events++;
 	vs_session_dispatch(c->session, ev);
+}
+
+int vs_collector_consume(struct vs_collector *c, struct ring_buffer *rb, enum vs_event_kind what,
+			 const uint64_t *lost, uint64_t *seen)
+{
+	uint64_t now;
+	int rc;
+
+	if (!rb)
+		return 0;
+	rc = ring_buffer__consume(rb);
+	if (rc < 0)
+		return rc;
+	now = __atomic_load_n(lost, __ATOMIC_RELAXED);
+	if (now > *seen) {
+		vs_collector_lost(c, what, now - *seen);
+		*seen = now;
+	}
+	return 0;
 }
 
 void vs_collector_lost(struct vs_collector *c, enum vs_event_kind what, uint64_t count)
