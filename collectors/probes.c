@@ -518,6 +518,9 @@ static int probes_poll(struct vs_collector *c)
 {
 	struct probes *p = c->priv;
 
+	/* Without a profile there is no skeleton, so no lost count to read. */
+	if (!p->rb)
+		return 0;
 	return vs_collector_consume(c, p->rb, VS_EV_SPAN_END,
 				    (const uint64_t *)&p->skel->bss->lost, &p->lost_seen);
 }
