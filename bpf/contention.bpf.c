@@ -257,6 +257,23 @@ out:
 	bpf_task_release(owner);
 }
 
+/* An owner on a CPU as the wait begins is named now, while the waiter's
+ * context still shares its address space: the waiter may next run from a
+ * switch in another process's context, where the owner's job can't be read,
+ * and by then the owner may be on to other work. */
+static __always_inline void note_running_owner(struct thread_state *w)
+{
+	struct task_struct *owner = bpf_task_from_pid(w->owner);
+
+	if (!owner)
+		return;
+	if (owner->tgid == targ_tgid) {
+		bpf_probe_read_kernel_str(w->owner_comm, sizeof(w->owner_comm), owner->comm);
+		vs_read_job(owner, w->owner_job, sizeof(w->owner_job));
+	}
+	bpf_task_release(owner);
+}
+
 /* The thread is about to block: if it is in a futex wait on a locked
  * mutex, note the word and the owner. */
 static __always_inline void switched_out(struct task_struct *prev, struct thread_state *w)
@@ -290,8 +307,12 @@ static __always_inline void switched_out(struct task_struct *prev, struct thread
 	w->owner_comm[0] = '\0';
 	w->owner_job[0] = '\0';
 	bpf_probe_read_user(&w->owner, sizeof(w->owner), (void *)(uaddr + 8));
-	if (w->owner && w->owner != tid && owner_blocked(w->owner))
-		note_owner(w, tid);
+	if (w->owner && w->owner != tid) {
+		if (owner_blocked(w->owner))
+			note_owner(w, tid);
+		else
+			note_running_owner(w);
+	}
 	publish_wait(w, tid);
 }
 
@@ -364,9 +385,10 @@ static __noinline void send_wait(struct thread_state *w, struct task_struct *tas
 	r->job[0] = '\0';
 	r->snap.len = 0;
 	r->snap.flags = VS_USTACK_NO_USER;
-	/* An owner that was running when the wait began is read now, as the
-	 * wait ends, from the waiter's context (the same address space). */
-	if (in_task && owner && !(w->flags & VS_CONTENTION_OWNER_BLOCKED) && owner != task->pid) {
+	/* An owner running when the wait began, whose job could not be read
+	 * then (it had none yet), is read again as the wait ends. */
+	if (in_task && owner && !(w->flags & VS_CONTENTION_OWNER_BLOCKED) && owner != task->pid &&
+	    !r->owner_job[0]) {
 		struct task_struct *o = bpf_task_from_pid(owner);
 
 		if (o) {
