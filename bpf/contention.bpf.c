@@ -261,17 +261,22 @@ out:
  * context still shares its address space: the waiter may next run from a
  * switch in another process's context, where the owner's job can't be read,
  * and by then the owner may be on to other work. */
-static __always_inline void note_running_owner(struct thread_state *w)
+static __always_inline int note_running_owner(struct thread_state *w)
 {
 	struct task_struct *owner = bpf_task_from_pid(w->owner);
+	int asleep = 0;
 
 	if (!owner)
-		return;
-	if (owner->tgid == targ_tgid) {
+		return 0;
+	/* The run-state table is only as fresh as the owner's last switch;
+	 * the task itself says whether it is asleep off a CPU now. */
+	asleep = owner->__state && !owner->on_cpu;
+	if (!asleep && owner->tgid == targ_tgid) {
 		bpf_probe_read_kernel_str(w->owner_comm, sizeof(w->owner_comm), owner->comm);
 		vs_read_job(owner, w->owner_job, sizeof(w->owner_job));
 	}
 	bpf_task_release(owner);
+	return asleep;
 }
 
 /* The thread is about to block: if it is in a futex wait on a locked
@@ -308,10 +313,8 @@ static __always_inline void switched_out(struct task_struct *prev, struct thread
 	w->owner_job[0] = '\0';
 	bpf_probe_read_user(&w->owner, sizeof(w->owner), (void *)(uaddr + 8));
 	if (w->owner && w->owner != tid) {
-		if (owner_blocked(w->owner))
+		if (owner_blocked(w->owner) || note_running_owner(w))
 			note_owner(w, tid);
-		else
-			note_running_owner(w);
 	}
 	publish_wait(w, tid);
 }
