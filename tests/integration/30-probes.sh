@@ -121,11 +121,12 @@ test_probes_ground_truth_uprobes() {
 test_probes_fallback_header_build() {
 	start_ref "$BUILD/refdaemon-fallback"
 	start_trace "$TMP/fb.trace"
-	"$REFCLIENT" -s "$REF_SOCK" 'hold obj1 20' >/dev/null
+	"$REFCLIENT" -s "$REF_SOCK" 'hold obj1 20' >"$TMP/fb.client"
 	stop_trace "$TMP/fb.trace"
 	stop_ref
 	grep -q "profile 'virtscope-usdt'" "$TMP/fb.trace.err"
-	within "$(field "$TMP/fb.trace" 'lock.hold .*object=obj1' dur_us | sort -n | tail -1)" 20000
+	within_request "$(field "$TMP/fb.trace" 'lock.hold .*object=obj1' dur_us | sort -n | tail -1)" \
+		20000 "$TMP/fb.client" 'hold obj1 20'
 }
 
 # Tools that know SDT probes list them all.
