@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../collectors/contention.h"
@@ -23,6 +24,7 @@
 #include "../ui/top_ui.h"
 #include "commands.h"
 #include "common.h"
+#include "top_flame.h"
 #include "top_target.h"
 
 static const char usage[] =
@@ -137,6 +139,9 @@ static int parse_args(int argc, char **argv, struct top_args *a, char *err, size
 	 (1u << VS_PK_KEEPALIVE_TIMEOUT))
 
 enum { C_PROBES, C_CONTENTION, C_OFFCPU, C_FORKS, NR_COLLECTORS };
+
+#define TOP_FLAME_HZ 49           /* off the beat of periodic work */
+#define TOP_FLAME_ENTRIES (1u << 17) /* 30 s of both CPUs at 49 Hz, and blocks */
 static const char *const collectors[NR_COLLECTORS] = { "probes", "contention", "offcpu", "forks" };
 
 struct top {
@@ -149,6 +154,7 @@ struct top {
 	char name[16];        /* the daemon's name, to find it again */
 	FILE *out;
 	int screen;
+	struct vs_top_flame *flame; /* the screen's recent stacks, for F */
 };
 
 static void detach(struct top *t)
@@ -157,6 +163,8 @@ static void detach(struct top *t)
 		return;
 	vs_symbolizer_free(t->sym);
 	t->sym = NULL;
+	if (t->flame)
+		vs_top_flame_clear(t->flame); /* its stack ids were the session's */
 	vs_session_release(&t->s);
 	t->attached = 0;
 }
@@ -169,6 +177,7 @@ static int attach(struct top *t, pid_t pid, char *err, size_t errlen)
 		.probe_kinds = TOP_KINDS,
 		.offcpu_min_ns = 5 * VS_NSEC_PER_MSEC,
 		.stall_ns = 10 * VS_NSEC_PER_MSEC,
+		.freq_hz = TOP_FLAME_HZ,
 		/* a restarted daemon is attached to again */
 		.keep_privileges = 1,
 	};
@@ -182,8 +191,15 @@ static int attach(struct top *t, pid_t pid, char *err, size_t errlen)
 	t->attached = 1;
 	for (int i = 0; !rc && i < NR_COLLECTORS; i++)
 		rc = vs_session_add_collector(&t->s, collectors[i]);
+	/* On a screen, F can ask for on-CPU stacks of the last seconds: they
+	 * are sampled all along, at a rate that costs the daemon next to
+	 * nothing and still fills a graph in 30 s. */
+	if (!rc && t->flame)
+		rc = vs_session_add_collector(&t->s, "cpu");
 	if (!rc)
 		rc = vs_session_add_consumer(&t->s, vs_top_model_consumer(&t->model));
+	if (!rc && t->flame)
+		rc = vs_session_add_consumer(&t->s, vs_top_flame_consumer(t->flame));
 	if (rc) {
 		snprintf(err, errlen, "%s", strerror(-rc));
 		goto fail;
@@ -304,6 +320,36 @@ static void fill_details(struct top *t)
 	add_detail(ui, "Any key returns to the view.");
 }
 
+/* F: virtscope-top-KIND-PID-TIME.svg in the working directory. */
+static void write_flame(struct top *t)
+{
+	int offcpu = !strcmp(t->ui.flame_kind, "off");
+	struct vs_top_flame_result res;
+	char path[64], title[160], when[32], span[24], err[128];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!t->attached) {
+		snprintf(t->ui.message, sizeof(t->ui.message), "no flame graph: not attached");
+		return;
+	}
+	localtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y%m%d-%H%M%S", &tm);
+	snprintf(path, sizeof(path), "virtscope-top-%s-%d-%s.svg", offcpu ? "offcpu" : "cpu",
+		 (int)t->s.target.pid, when);
+	snprintf(title, sizeof(title), "%s of %s[%d], the last %llu s", offcpu ? "Off-CPU time" : "On-CPU",
+		 t->s.target.comm, (int)t->s.target.pid,
+		 (unsigned long long)(VS_TOP_FLAME_WINDOW_NS / VS_NSEC_PER_SEC));
+	if (vs_top_flame_write(t->flame, offcpu, t->s.stacks, t->sym, vs_now_ns(), title, path,
+			       &res, err, sizeof(err))) {
+		snprintf(t->ui.message, sizeof(t->ui.message), "no flame graph: %s", err);
+		return;
+	}
+	vs_fmt_ns(span, sizeof(span), res.span_ns);
+	snprintf(t->ui.message, sizeof(t->ui.message), "wrote %s: %llu %s over %s", path,
+		 (unsigned long long)res.events, offcpu ? "blocks" : "samples", span);
+}
+
 /* ---- the loop ---- */
 
 static int handle_keys(struct top *t, int *refresh_now)
@@ -320,8 +366,7 @@ static int handle_keys(struct top *t, int *refresh_now)
 		if (f & VS_TOP_DETAILS)
 			fill_details(t);
 		if (f & VS_TOP_FLAME)
-			snprintf(t->ui.message, sizeof(t->ui.message),
-				 "flame graphs from top are not available yet: use virtscope profile | virtscope flame");
+			write_flame(t);
 		flags |= f;
 	}
 	if (flags & VS_TOP_REFRESH)
@@ -411,6 +456,10 @@ static int run(const struct top_args *a, pid_t pid)
 		goto cleanup;
 	}
 	vs_top_ui_init(&t.ui, (double)a->delay_ns / 1e9, 0);
+	if (a->mode == MODE_SCREEN && !(t.flame = vs_top_flame_new(TOP_FLAME_ENTRIES))) {
+		pr_err("top: out of memory");
+		goto cleanup;
+	}
 	vs_cli_handle_signals();
 	rc = attach(&t, pid, err, sizeof(err));
 	if (rc) {
@@ -442,6 +491,7 @@ cleanup:
 	detach(&t);
 	vs_top_ui_release(&t.ui);
 	vs_top_model_release(&t.model);
+	vs_top_flame_free(t.flame);
 	return status;
 }
 

@@ -186,3 +186,36 @@ test_top_bad_input() {
 	[ "$rc" -eq 2 ] || fail "not a terminal: exit $rc"
 	grep -q 'not a terminal' "$TMP/top-e4" || fail "$(cat "$TMP/top-e4")"
 }
+
+# F writes flame graphs of the last 30 s without leaving top: off-CPU, where
+# the destroying workers' 3 s in TerminateMachine weigh at least those 3 s,
+# and on-CPU samples. Files are the user's own (0600).
+test_top_flame_key() {
+	local dir=$TMP/topflame line svg w
+	top_lab_up
+	mkdir -p "$dir"
+	top_load 16
+	$TOP_TMUX kill-server >/dev/null 2>&1 || true
+	$TOP_TMUX new-session -d -s top -x 200 -y 50 -c "$dir" \
+		"$VIRTSCOPE top -p $TLAB_PID -d 0.5 2>$TMP/top-pane.err; echo EXIT=\$?; sleep 120"
+	wait_pane "^libvirtd pid $TLAB_PID  up " >/dev/null
+	wait "$TOP_LOAD" || fail "load: $(cat "$TMP/top-load.out")"
+	$TOP_TMUX send-keys -t top F o Enter
+	line=$(wait_pane 'wrote virtscope-top-offcpu-')
+	svg=$dir/$(echo "$line" | grep -oE 'virtscope-top-offcpu-[0-9]+-[0-9-]+\.svg')
+	[ -s "$svg" ] || fail "no $svg: $line"
+	[ "$(stat -c %a "$svg")" = 600 ] || fail "mode $(stat -c %a "$svg")"
+	grep -q "Off-CPU time of libvirtd\[$TLAB_PID\]" "$svg" || fail "title: $(grep -o '<text[^>]*id="title"[^<]*<' "$svg")"
+	w=$(grep -oE '<g data-c="[0-9]+"><title>(rpc-libvirtd|prio-rpc-libvir)' "$svg" |
+		sed -E 's/.*data-c="([0-9]+)".*/\1/' | awk '{ s += $1 } END { print s + 0 }')
+	[ "$w" -ge $((TOP_DELAY_MS * 1000 * 95 / 100)) ] ||
+		fail "workers' off-CPU weight $w us, expected the ${TOP_DELAY_MS} ms D-Bus call at least: $line"
+	$TOP_TMUX send-keys -t top F c Enter
+	line=$(wait_pane 'wrote virtscope-top-cpu-')
+	echo "$line" | grep -qE ': [0-9]{2,} samples over ' || fail "too few samples: $line"
+	svg=$dir/$(echo "$line" | grep -oE 'virtscope-top-cpu-[0-9]+-[0-9-]+\.svg')
+	grep -qE '<g data-c="[0-9]+"><title>(libvirtd|rpc-libvirtd|prio-rpc-libvir|vm-vm[12])' "$svg" ||
+		fail "no libvirtd thread in the on-CPU graph"
+	$TOP_TMUX send-keys -t top q
+	wait_pane '^EXIT=0$' >/dev/null
+}
