@@ -219,11 +219,7 @@ static int parse_args(int argc, char **argv, struct flame_args *a, char *err, si
 	int opt, rc;
 
 	memset(a, 0, sizeof(*a));
-	a->svg.width = 1200;
-	a->svg.frame_height = 16;
-	a->svg.min = (struct flame_min){ 10, 0 };
-	a->svg.min_text = "0.1";
-	a->svg.countname = "samples";
+	flame_svg_opts_default(&a->svg);
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":o:h", long_opts, NULL)) != -1) {

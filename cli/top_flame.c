@@ -123,17 +123,16 @@ cleanup:
 
 static int write_svg(struct flame_tree *t, int offcpu, const char *title, const char *path)
 {
-	struct flame_svg_opts o = {
-		.title = title,
-		.countname = offcpu ? "us" : "samples",
-		.width = 1200,
-		.frame_height = 16,
-		.min = { 10, 0 },
-		.min_text = "0.1",
-		.palette = offcpu ? FLAME_IO : FLAME_HOT,
-	};
+	struct flame_svg_opts o;
 	FILE *out;
 	int fd, rc;
+
+	flame_svg_opts_default(&o);
+	o.title = title;
+	if (offcpu) {
+		o.countname = "us";
+		o.palette = FLAME_IO;
+	}
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)

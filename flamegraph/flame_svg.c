@@ -272,6 +272,18 @@ static void write_frames(struct svg *s)
 	flame_out_str(&s->out, "</g>\n");
 }
 
+void flame_svg_opts_default(struct flame_svg_opts *o)
+{
+	*o = (struct flame_svg_opts){
+		.countname = "samples",
+		.width = 1200,
+		.frame_height = 16,
+		.min = { 10, 0 },
+		.min_text = "0.1",
+		.palette = FLAME_HOT,
+	};
+}
+
 int flame_svg_write(struct flame_tree *t, const struct flame_svg_opts *o, FILE *f)
 {
 	struct svg s = { .t = t, .o = o };

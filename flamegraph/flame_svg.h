@@ -24,6 +24,10 @@ struct flame_svg_opts {
 	int diff;     /* t has two inputs: colour by the change of self counts */
 };
 
+/* flamegraph.pl's defaults: 1200 px wide, 16 px frames, frames under
+ * 0.1 px elided, counted in "samples", hot palette. */
+void flame_svg_opts_default(struct flame_svg_opts *o);
+
 /* Writes the SVG of t to f. 0, -ENOMEM or -EIO. An empty tree gives a
  * valid SVG that says so. */
 int flame_svg_write(struct flame_tree *t, const struct flame_svg_opts *o, FILE *f);
