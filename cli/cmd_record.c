@@ -284,6 +284,7 @@ struct run_state {
 	struct vs_postmortem pm;
 	int have_pm;
 	struct vs_profile roles;
+	uint64_t start_ns; /* the recording's own start, which a replay's interval begins at */
 };
 
 static int start(struct run_state *st, const struct record_args *a, struct vs_target *target)
@@ -318,6 +319,7 @@ static int start(struct run_state *st, const struct record_args *a, struct vs_ta
 	st->roles.procedures = NULL;
 	st->roles.nr_procedures = 0;
 	fill_meta(&meta, &st->s, &st->roles);
+	st->start_ns = meta.start_ns;
 	st->rec = vs_recorder_new(&st->s, &meta, &a->ro, err, sizeof(err));
 	if (!st->rec) {
 		pr_err("record: %s", err);
@@ -337,7 +339,7 @@ static int start(struct run_state *st, const struct record_args *a, struct vs_ta
 	return rc;
 }
 
-static int finish(struct run_state *st, const struct record_args *a, uint64_t start_ns)
+static int finish(struct run_state *st, const struct record_args *a)
 {
 	struct totals_sink sink = { st->rec, st->have_pm ? &st->pm : NULL };
 	struct vs_recorder_stats rs;
@@ -365,9 +367,10 @@ static int finish(struct run_state *st, const struct record_args *a, uint64_t st
 		(unsigned long long)rs.events, (unsigned long long)rs.stacks,
 		(unsigned long long)rs.symbols, (unsigned long long)rs.chunks,
 		(unsigned long long)rs.bytes, rs.events ? (double)rs.bytes / (double)rs.events : 0,
-		(double)(end_ns - start_ns) / 1e9);
+		(double)(end_ns - st->start_ns) / 1e9);
 	if (st->have_pm) {
-		rc = write_live_report(a->live_report, &st->pm, &st->s, &st->roles, end_ns - start_ns);
+		rc = write_live_report(a->live_report, &st->pm, &st->s, &st->roles,
+				       end_ns - st->start_ns);
 		if (rc)
 			pr_err("record: cannot write the live report: %s", strerror(-rc));
 	}
@@ -378,7 +381,6 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 {
 	const struct record_args *a = arg;
 	struct run_state st;
-	uint64_t start_ns;
 	int rc, exited = 0;
 
 	(void)out;
@@ -386,7 +388,6 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 	rc = start(&st, a, target);
 	if (rc)
 		goto cleanup;
-	start_ns = vs_now_ns();
 	rc = run_slices(&st.s, st.rec, a->t.duration_ns);
 	if (rc == -ESRCH) {
 		pr_err("process %d exited; keeping what was recorded", (int)target->pid);
@@ -394,7 +395,7 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 	} else if (rc) {
 		pr_err("recording failed: %s", strerror(-rc));
 	}
-	rc = finish(&st, a, start_ns) || (rc && !exited);
+	rc = finish(&st, a) || (rc && !exited);
 cleanup:
 	if (rc < 0)
 		pr_err("record: %s", strerror(-rc));
