@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../collectors/session.h"
@@ -174,6 +175,7 @@ void vs_cli_warn_lost(struct vs_session *s)
 
 FILE *vs_cli_open_output(const char *path)
 {
+	struct stat st;
 	FILE *f;
 	int fd;
 
@@ -183,6 +185,15 @@ FILE *vs_cli_open_output(const char *path)
 	if (fd < 0) {
 		pr_err("cannot create '%s': %s", path,
 		       errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		return NULL;
+	}
+	/* O_CREAT's mode only applies to a new file: an old one being overwritten
+	 * would keep whatever mode it had. A device or FIFO (/dev/null, a pipe
+	 * to another tool) is not ours to change. */
+	if (fstat(fd, &st) || (S_ISREG(st.st_mode) && (st.st_mode & 07777) != 0600 &&
+			       fchmod(fd, 0600))) {
+		pr_err("cannot make '%s' private (mode 0600): %s", path, strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	f = fdopen(fd, "w");

@@ -51,6 +51,12 @@ test_flame_svg_self_contained() {
 	"$VIRTSCOPE" flame "$in" -o "$out" 2>"$TMP/err"
 	[ ! -s "$TMP/err" ] || fail "unexpected stderr: $(cat "$TMP/err")"
 	[ "$(stat -c %a "$out")" = 600 ] || fail "mode $(stat -c %a "$out")"
+	# An old file written over becomes private too; /dev/null is left alone.
+	chmod 644 "$out"
+	"$VIRTSCOPE" flame "$in" -o "$out" 2>"$TMP/err" || fail "overwrite: $(cat "$TMP/err")"
+	[ "$(stat -c %a "$out")" = 600 ] || fail "overwritten file kept mode $(stat -c %a "$out")"
+	"$VIRTSCOPE" flame "$in" -o /dev/null && [ "$(stat -c %a /dev/null)" = 666 ] ||
+		fail "writing to /dev/null changed it: $(stat -c %a /dev/null)"
 	# Nothing fetched from elsewhere: the only URL is the SVG namespace.
 	[ "$(grep -oE "https?://[^\"' ]*" "$out" | sort -u)" = "http://www.w3.org/2000/svg" ] ||
 		fail "external references: $(grep -oE "https?://[^\"' ]*" "$out" | sort -u)"
