@@ -530,7 +530,7 @@ void vs_top_model_begin_refresh(struct vs_top_model *m)
 		struct vs_top_domain *d = val;
 
 		d->busy_now = d->waiting_now = d->holder_now = 0;
-		d->oldest_now = 0;
+		d->oldest_rpc = 0;
 	}
 }
 
@@ -628,7 +628,6 @@ void vs_top_model_wait_now(struct vs_top_model *m, const struct vs_lock_wait_now
 	}
 	if (d) {
 		d->waiting_now++;
-		older(&d->oldest_now, w->since_ns);
 		d->holder_now = w->owner;
 	}
 }
@@ -720,7 +719,7 @@ static void close_threads(struct vs_top_model *m, double elapsed_s)
 		d = t->domain[0] && t->job[0] ? domain(m, t->domain) : NULL;
 		if (d) {
 			d->busy_now++;
-			older(&d->oldest_now, t->job_since);
+			older(&d->oldest_rpc, t->job_since);
 		}
 	}
 	/* Threads that exited are dropped (a few per tick: the rest next). */

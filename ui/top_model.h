@@ -101,7 +101,7 @@ struct vs_top_domain {
 	/* Now: threads working on it (its lock's holder, RPCs known to concern
 	 * it) and waiting for its lock. */
 	uint32_t busy_now, waiting_now;
-	uint64_t oldest_now;
+	uint64_t oldest_rpc;            /* the oldest RPC on it now began then */
 	uint32_t holder_now;
 	uint64_t seen;
 };

@@ -158,6 +158,11 @@ assert destroy and destroy[0]["avg_ms_total"] >= delay, destroy
 now = [t["now"] for f in frames for t in f["threads"]]
 assert any("D-Bus machine1.Manager.TerminateMachine" in n for n in now), "no D-Bus call in progress"
 assert any(n.startswith("wait virDomainObj vm") for n in now), "no wait for a domain lock"
+# Domains: the destroy's worker holds vmN's lock across the 3 s call, so an
+# RPC on it is in flight for seconds.
+doms = [d for f in frames for d in f["domains"] if d["domain"] in ("vm1", "vm2")]
+assert any(d["rpcs_in_flight"] >= 1 and (d["oldest_rpc_s"] or 0) >= 1 for d in doms), \
+    "no RPC in flight on a domain for a second"
 ups = {f["header"]["uptime_s"] for f in frames}
 assert len(ups) > 1, "the uptime never changed"
 print(f"json: {len(frames)} frames, TerminateMachine max {term[0]['max_ms_total']} ms", file=sys.stderr)
