@@ -19,6 +19,7 @@
 /* Calls under this share of their timeout are "fast". */
 #define FAST_SHARE 0.10
 #define DBUS_DEFAULT_TIMEOUT_MS 25000
+#define DBUS_DECADES 6
 
 struct latency_row {
 	char name[NAME_LEN]; /* key */
@@ -30,6 +31,12 @@ struct latency_row {
 	vs_stack_id stack;      /* a caller's stack (the first seen) */
 	uint32_t pid;
 	char locks[160];        /* D-Bus: locks others waited for across a call */
+	char path[96];          /* D-Bus: the object path of the first call */
+	int paths_vary;         /* ... and later calls went to others */
+	/* D-Bus: calls by decade of latency, from under 1 ms to 10 s and more.
+	 * Decades, not the percentiles' fine buckets, because the question is
+	 * whether anything lies between "at once" and "the whole timeout". */
+	uint64_t decades[DBUS_DECADES];
 };
 
 struct worker_row {
@@ -163,6 +170,38 @@ static void on_rpc(struct vs_ops_report *r, const struct vs_event *ev)
 	}
 }
 
+static unsigned int decade(uint64_t ns)
+{
+	unsigned int d = 0;
+
+	for (uint64_t bound = VS_NSEC_PER_MSEC; ns >= bound && d + 1 < DBUS_DECADES; bound *= 10)
+		d++;
+	return d;
+}
+
+static void note_path(struct latency_row *row, const char *path)
+{
+	if (!path || !path[0])
+		return;
+	if (!row->path[0])
+		snprintf(row->path, sizeof(row->path), "%s", path);
+	else if (strncmp(row->path, path, sizeof(row->path) - 1))
+		row->paths_vary = 1;
+}
+
+/* "/org/freedesktop/machine1: <1ms 4, 1-10ms 0, ..., >=10s 0" */
+static void write_decades(FILE *out, const struct latency_row *row)
+{
+	static const char *const names[DBUS_DECADES] = { "<1ms",     "1-10ms", "10-100ms",
+							 "0.1-1s",   "1-10s",  ">=10s" };
+
+	fprintf(out, "      %s%s:", row->path[0] ? row->path : "(no object path)",
+		row->paths_vary ? " and others" : "");
+	for (unsigned int d = 0; d < DBUS_DECADES; d++)
+		fprintf(out, "%s %s %" PRIu64, d ? "," : "", names[d], row->decades[d]);
+	fputc('\n', out);
+}
+
 /* "org.freedesktop.machine1 TerminateMachine" and the like. */
 static void on_dbus(struct vs_ops_report *r, const struct vs_event *ev)
 {
@@ -183,6 +222,8 @@ static void on_dbus(struct vs_ops_report *r, const struct vs_event *ev)
 		row->timeout_ms = ev->span.timeout_ms;
 	}
 	add_call(row, ev);
+	note_path(row, ev->span.object);
+	row->decades[decade(ev->dur_ns)]++;
 	if (timeout_ns && ev->dur_ns >= (uint64_t)(TIMEOUT_SHARE * (double)timeout_ns))
 		row->timeouts++;
 	else if (timeout_ns && ev->dur_ns >= (uint64_t)(FAST_SHARE * (double)timeout_ns))
@@ -535,6 +576,7 @@ static void write_dbus(struct vs_ops_report *r, FILE *out, const struct vs_stack
 			     "\n",
 			row->name, row->calls, row->errors, p50, p99, max, row->timeout_ms,
 			row->timeouts);
+		write_decades(out, row);
 		if (vs_ops_bimodal(row->fast, row->middle, row->timeouts))
 			fprintf(out, "      !! either fast (%" PRIu64 " calls under %.0f %% of the timeout) or "
 				     "the whole timeout (%" PRIu64 "), nothing in between\n",

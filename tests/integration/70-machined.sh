@@ -155,6 +155,10 @@ test_machined_dbus_call_holds_domain_lock() {
 	# NAME CALLS ERRORS P50 unit P99 unit MAX unit AVG unit ...
 	echo "$row" | awk '{ v = $9; if ($10 == "ms") v /= 1e3; exit !($3 == 1 && v >= 2.85 && v <= 3.15) }' ||
 		fail "TerminateMachine not one call of 3 s (5 %): $row"
+	# its object path, and the one call in the 1-10 s decade, none between
+	grep -A1 -E '^  org\.freedesktop\.machine1 .*\.TerminateMachine ' "$ops" |
+		grep -qE '^      /org/freedesktop/machine1: <1ms 0, 1-10ms 0, 10-100ms 0, 0\.1-1s 0, 1-10s 1, >=10s 0$' ||
+		fail "no object path and latency decades: $(grep -A1 TerminateMachine "$ops")"
 	grep -A3 'TerminateMachine ' "$ops" | grep -q 'held across the call, and waited for: virDomainObj vm1' ||
 		fail "the domain lock is not shown held across the call: $(grep -A3 TerminateMachine "$ops")"
 	grep -A1 -E 'waited for virDomainObj vm1$' "$locks" |
