@@ -333,8 +333,12 @@ static __always_inline void count_wait(__u64 uaddr, __u64 dur)
 		}
 		st = bpf_map_lookup_elem(&stats, &uaddr);
 	}
-	if (!st)
+	/* The table is full: the lock's figures would come out short, so
+	 * say so rather than drop the wait silently. */
+	if (!st) {
+		__sync_fetch_and_add(&lost, 1);
 		return;
+	}
 	st->waits++;
 	st->wait_ns += dur;
 	if (dur > st->wait_max_ns)

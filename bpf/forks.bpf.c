@@ -115,8 +115,10 @@ int vs_fork_enter(struct pt_regs *ctx)
 		return 0;
 	/* Inserted first, then filled in place: the record is too big to
 	 * build twice. */
-	if (bpf_map_update_elem(&calls, &tid, r, BPF_ANY))
+	if (bpf_map_update_elem(&calls, &tid, r, BPF_ANY)) {
+		__sync_fetch_and_add(&lost, 1); /* too many forks in flight at once */
 		return 0;
+	}
 	c = bpf_map_lookup_elem(&calls, &tid);
 	if (!c)
 		return 0;
@@ -224,7 +226,9 @@ int BPF_PROG(vs_fork_created, struct task_struct *parent, struct task_struct *ch
 	}
 	t.created_ns = now;
 	t.ppid = ptgid;
-	bpf_map_update_elem(&tracked, &cpid, &t, BPF_ANY);
+	/* A child not tracked is a child whose exec or exit goes unseen. */
+	if (bpf_map_update_elem(&tracked, &cpid, &t, BPF_ANY))
+		__sync_fetch_and_add(&lost, 1);
 	if (ptgid == targ_tgid)
 		target_forked(parent, cpid, now);
 	return 0;
