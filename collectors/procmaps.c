@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,17 +19,30 @@
 #include "../lib/util.h"
 
 #define REFRESH_INTERVAL_NS (50 * VS_NSEC_PER_MSEC)
+/* A process that has exited keeps its Dwfl while its stacks may still be
+ * named (the recorder names each stack within a second of taking it); then
+ * it is dropped. Every client that wakes the daemon, every child it forks,
+ * has one: kept for ever, their libraries' pages grew virtscope's memory by
+ * megabytes a second under load. */
+#define DEAD_KEEP_NS (30 * VS_NSEC_PER_SEC)
+#define SWEEP_INTERVAL_NS (5 * VS_NSEC_PER_SEC)
 
 struct vs_proc {
 	struct vs_procs *procs;
 	uint32_t pid;
 	uint32_t parent; /* 0, or whose mappings stand in when ours are gone */
 	Dwfl *dwfl;
+	struct vs_proc *same_as; /* whose Dwfl serves for ours: the same modules
+				    at the same addresses */
+	uint64_t digest;         /* of the mappings its Dwfl was built from */
 	uint64_t refreshed_ns;
+	uint64_t used_ns;        /* last asked for */
 };
 
 struct vs_procs {
 	struct vs_htab *by_pid; /* pid -> struct vs_proc, NULL value: unreadable */
+	struct vs_htab *by_digest; /* maps digest -> the vs_proc with that Dwfl */
+	uint64_t swept_ns;
 	int vdso_fd;            /* a memfd holding this kernel's vDSO, or -1 */
 	uint64_t vdso_size;
 };
@@ -88,7 +102,10 @@ struct vs_procs *vs_procs_new(void)
 		return NULL;
 	debuginfo_path = getenv("VIRTSCOPE_DEBUGINFO_PATH");
 	procs->by_pid = vs_htab_new();
-	if (!procs->by_pid) {
+	procs->by_digest = vs_htab_new();
+	if (!procs->by_pid || !procs->by_digest) {
+		vs_htab_free(procs->by_pid, NULL);
+		vs_htab_free(procs->by_digest, NULL);
 		free(procs);
 		return NULL;
 	}
@@ -111,6 +128,7 @@ void vs_procs_free(struct vs_procs *procs)
 {
 	if (!procs)
 		return;
+	vs_htab_free(procs->by_digest, NULL);
 	vs_htab_free(procs->by_pid, proc_free);
 	if (procs->vdso_fd >= 0)
 		close(procs->vdso_fd);
@@ -138,6 +156,34 @@ static int parse_line(const char *line, struct mapping *m)
 	snprintf(m->path, sizeof(m->path), "%s", line + n);
 	m->path[strcspn(m->path, "\n")] = '\0';
 	return 0;
+}
+
+/* A digest of pid's executable file mappings (where, which file, which
+ * path); 0 when they cannot be read. */
+static uint64_t maps_digest(uint32_t pid)
+{
+	struct mapping *m = malloc(sizeof(*m));
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	char path[64], line[4400];
+	int any = 0;
+	FILE *f;
+
+	if (!m)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (parse_line(line, m) || !m->exec || (m->path[0] != '/' && strcmp(m->path, "[vdso]")))
+			continue;
+		h = vs_hash_bytes(&m->start, sizeof(m->start), h);
+		h = vs_hash_bytes(&m->inode, sizeof(m->inode), h);
+		h = vs_hash_bytes(m->path, strlen(m->path), h);
+		any = 1;
+	}
+	if (f)
+		fclose(f);
+	free(m);
+	return any && h ? h : 0;
 }
 
 static int is_deleted(char *path)
@@ -277,20 +323,77 @@ int vs_procs_set_parent(struct vs_procs *procs, uint32_t pid, uint32_t parent)
 	return 0;
 }
 
+static int exited(uint32_t pid)
+{
+	return kill((pid_t)pid, 0) && errno == ESRCH;
+}
+
+/* Drops the Dwfls of processes that exited and were not asked for lately. */
+static void sweep(struct vs_procs *procs, uint64_t now)
+{
+	const void *key;
+	size_t pos = 0, len;
+	void *val;
+
+	procs->swept_ns = now;
+	while (vs_htab_next(procs->by_pid, &pos, &key, &len, &val)) {
+		struct vs_proc *proc = val;
+
+		if (!proc->dwfl || now - proc->used_ns < DEAD_KEEP_NS || !exited(proc->pid))
+			continue;
+		if (proc->digest)
+			vs_htab_del(procs->by_digest, &proc->digest, sizeof(proc->digest));
+		dwfl_end(proc->dwfl);
+		proc->dwfl = NULL;
+		proc->digest = 0;
+	}
+	/* The aliases of a dropped twin are dropped with it. */
+	pos = 0;
+	while (vs_htab_next(procs->by_pid, &pos, &key, &len, &val)) {
+		struct vs_proc *proc = val;
+
+		if (proc->same_as && !proc->same_as->dwfl)
+			proc->same_as = NULL;
+	}
+}
+
 struct vs_proc *vs_procs_get(struct vs_procs *procs, uint32_t pid)
 {
 	struct vs_proc *proc = vs_htab_get(procs->by_pid, &pid, sizeof(pid));
+	uint64_t now = vs_now_ns();
 
+	if (now - procs->swept_ns >= SWEEP_INTERVAL_NS)
+		sweep(procs, now);
 	if (!proc && !(proc = proc_new(procs, pid)))
 		return NULL;
+	proc->used_ns = now;
+	if (proc->same_as) {
+		proc->same_as->used_ns = now;
+		return proc->same_as;
+	}
 	/* Read once: a pid seen before is known, or known to be unreadable. */
 	if (!proc->dwfl && !proc->refreshed_ns) {
+		uint64_t digest = maps_digest(pid);
+		struct vs_proc *twin = digest ? vs_htab_get(procs->by_digest, &digest,
+							    sizeof(digest)) : NULL;
+
+		/* A daemon's forked children, until they exec, map what it
+		 * maps where it maps it: one Dwfl serves them all, rather than
+		 * a copy of every library (and its pages) per child. */
+		if (twin) {
+			proc->same_as = twin;
+			return twin;
+		}
 		proc->dwfl = dwfl_begin(&callbacks);
 		if (proc->dwfl && refresh(procs, proc)) {
 			dwfl_end(proc->dwfl);
 			proc->dwfl = NULL;
 		}
 		proc->refreshed_ns = proc->refreshed_ns ? proc->refreshed_ns : 1;
+		proc->digest = digest;
+		if (proc->dwfl && digest &&
+		    vs_htab_put(procs->by_digest, &proc->digest, sizeof(proc->digest), proc, NULL))
+			proc->digest = 0; /* out of memory: it just is not shared */
 	}
 	if (proc->dwfl)
 		return proc;

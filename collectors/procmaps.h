@@ -11,7 +11,10 @@
  *  - the vDSO, which has no file, is served from virtscope's own copy (the
  *    kernel maps the same image into every 64-bit process).
  * The target is never stopped or ptraced. A process's Dwfl outlives the
- * process, so stacks of short-lived processes can still be named later. */
+ * process by 30 s after it was last asked for, so that stacks of short-lived
+ * processes can still be named, and then is dropped: memory stays bounded
+ * however many clients and children come and go. Processes with the same
+ * executable mappings (a daemon's children before they exec) share one. */
 #ifndef VS_PROCMAPS_H
 #define VS_PROCMAPS_H
 

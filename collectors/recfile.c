@@ -86,6 +86,19 @@ void vs_rec_buf_reset(struct vs_rec_buf *b)
 	b->len = 0;
 }
 
+void vs_rec_buf_shrink(struct vs_rec_buf *b)
+{
+	uint8_t *p;
+
+	if (!b->len || b->cap == b->len)
+		return;
+	p = realloc(b->data, b->len);
+	if (p) { /* else it keeps the bigger block: no harm */
+		b->data = p;
+		b->cap = b->len;
+	}
+}
+
 void vs_rec_buf_release(struct vs_rec_buf *b)
 {
 	free(b->data);

@@ -22,7 +22,8 @@
 
 #define VS_REC_MAGIC "VSREC\0\r\n"
 #define VS_REC_MAGIC_LEN 8
-#define VS_REC_VERSION 1
+/* 2: VS_EV_TARGET (restarts); a version-1 file reads as before. */
+#define VS_REC_VERSION 2
 #define VS_REC_HEADER_LEN 16
 #define VS_REC_CHUNK_HEADER_LEN 24
 /* No chunk inflates to more than this: a bigger length is damage. */
@@ -52,6 +53,8 @@ void vs_rec_buf_str(struct vs_rec_buf *b, const char *s); /* NULL kept apart fro
 void vs_rec_buf_bytes(struct vs_rec_buf *b, const void *p, size_t n);
 void vs_rec_buf_reset(struct vs_rec_buf *b);
 void vs_rec_buf_release(struct vs_rec_buf *b);
+/* Gives back the capacity beyond b's length (a buffer kept for long). */
+void vs_rec_buf_shrink(struct vs_rec_buf *b);
 
 /* A reading cursor over a payload. Decoders set cur->bad instead of failing
  * one by one; strings are decoded into cur's scratch space, valid until the
