@@ -83,8 +83,9 @@ int vs_trigger_parse(const char *s, struct vs_trigger *t)
 		if (strlen(kinds[i].name) != (size_t)(colon - s) ||
 		    strncmp(s, kinds[i].name, (size_t)(colon - s)))
 			continue;
-		/* milliseconds, fractions allowed */
-		if (vs_parse_seconds(colon + 1, 1000, 3600 * VS_NSEC_PER_SEC, &ns))
+		/* milliseconds, fractions allowed, up to an hour: parsed as
+		 * seconds, so both bounds are 1000 times the wanted ones */
+		if (vs_parse_seconds(colon + 1, 1000, 1000 * 3600 * VS_NSEC_PER_SEC, &ns))
 			return -EINVAL;
 		t->kind = kinds[i].kind;
 		t->threshold_ns = ns / 1000;
@@ -230,7 +231,10 @@ static void dict_new_stacks(struct vs_recorder *r)
 
 		if (!st)
 			continue;
-		mappings_once(r, st->pid);
+		/* A kernel-only stack (a waker from another process) needs no
+		 * mappings: reading them built a process's whole module map. */
+		if (st->nr_user)
+			mappings_once(r, st->pid);
 		vs_rec_put_stack(&r->dict, id, st);
 		r->stats.stacks++;
 		for (unsigned int i = 0; i < st->nr_kernel; i++)
@@ -283,6 +287,9 @@ static int ring_push(struct vs_recorder *r, uint32_t type, const struct vs_rec_b
 		vs_rec_buf_release(&c->enc);
 		return rc;
 	}
+	/* Encoding reserved room for the raw size; the ring holds many
+	 * chunks, each for long, and is bounded by what they hold. */
+	vs_rec_buf_shrink(&c->enc);
 	c->type = type;
 	c->max_ts = max_ts;
 	r->ring_len++;
