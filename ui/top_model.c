@@ -20,6 +20,10 @@
 
 #define MAX_OPEN_CALLS 100000
 #define MAX_ROWS 100000 /* per table: past this, new names are not tracked */
+/* Domains come and go (a define-undefine loop names a new one each time):
+ * past this many rows, those seen longest ago, with nothing going on now,
+ * are forgotten, down to three quarters of it, so that memory stays flat. */
+#define MAX_DOMAINS 4096
 
 /* A call in progress, by span kind and id. */
 struct open_call {
@@ -754,6 +758,38 @@ static void explain_stalls(struct vs_top_model *m)
 	}
 }
 
+static int by_seen(const void *a, const void *b)
+{
+	const struct vs_top_domain *x = *(struct vs_top_domain *const *)a;
+	const struct vs_top_domain *y = *(struct vs_top_domain *const *)b;
+
+	return x->seen < y->seen ? -1 : x->seen > y->seen;
+}
+
+static void prune_domains(struct vs_top_model *m)
+{
+	size_t n = vs_htab_count(m->domains), nr = 0, pos = 0, drop;
+	struct vs_top_domain **idle;
+	void *val;
+
+	if (n <= MAX_DOMAINS)
+		return;
+	idle = malloc(n * sizeof(*idle));
+	if (!idle)
+		return;
+	while (vs_htab_next(m->domains, &pos, NULL, NULL, &val)) {
+		struct vs_top_domain *d = val;
+
+		if (!d->busy_now && !d->waiting_now && d->seen != m->tick)
+			idle[nr++] = d;
+	}
+	qsort(idle, nr, sizeof(*idle), by_seen);
+	drop = n - MAX_DOMAINS * 3 / 4;
+	for (size_t i = 0; i < nr && i < drop; i++)
+		free(vs_htab_del(m->domains, idle[i]->name, strlen(idle[i]->name) + 1));
+	free(idle);
+}
+
 void vs_top_model_tick(struct vs_top_model *m, uint64_t now_ns)
 {
 	double elapsed = (double)(now_ns - m->last_tick_ns) / 1e9;
@@ -786,6 +822,7 @@ void vs_top_model_tick(struct vs_top_model *m, uint64_t now_ns)
 	figure_close(&m->hdr.lost);
 	figure_close(&m->hdr.stalls);
 	explain_stalls(m);
+	prune_domains(m);
 }
 
 static void reset_entries(struct vs_htab *h)

@@ -8,12 +8,14 @@ extern const struct unit_suite util_suite, args_suite, target_suite, event_suite
 extern const struct unit_suite fork_report_suite;
 extern const struct unit_suite record_suite;
 extern const struct unit_suite offcpu_report_suite;
+extern const struct unit_suite top_model_suite;
 
 static const struct unit_suite *const suites[] = {
 	&util_suite, &args_suite, &target_suite, &event_suite,
 	&stacks_suite, &folded_suite, &kallsyms_suite, &hist_suite, &profile_suite, &flame_suite,
 	&ops_suite, &fork_report_suite, &record_suite,
 	&offcpu_report_suite,
+	&top_model_suite,
 };
 
 static int failed_now;
