@@ -34,7 +34,9 @@ static const char usage[] =
 	"on-CPU samples, all with stacks) to FILE, with the symbol names, mappings and\n"
 	"build-ids that reading it elsewhere needs. FILE is created (mode 0600; never an\n"
 	"existing file or a symlink) and written in checksummed chunks, one a second:\n"
-	"if the recorder is killed, at most the last second is lost.\n"
+	"if the recorder is killed, at most the last second is lost. When the daemon\n"
+	"exits, record waits for it to start again (the same command in the same mount\n"
+	"namespace), marks the gap and records the new process.\n"
 	"Read it with 'virtscope report', 'virtscope flame' or 'virtscope export'.\n"
 	"\n"
 	"  -p, --pid PID          the process\n"
@@ -237,10 +239,10 @@ static int add_to_session(void *owner, struct vs_consumer *c)
 }
 
 /* Runs in slices of at most a second, so that a quiet daemon's events are
- * still written within a second, and a flight recording as soon as due. */
-static int run_slices(struct vs_session *s, struct vs_recorder *rec, uint64_t duration_ns)
+ * still written within a second, and a flight recording as soon as due,
+ * until deadline (0: none). */
+static int run_slices(struct vs_session *s, struct vs_recorder *rec, uint64_t deadline)
 {
-	uint64_t deadline = duration_ns ? vs_now_ns() + duration_ns : 0;
 	int rc = 0;
 
 	while (!vs_session_interrupted() && !vs_recorder_done(rec)) {
@@ -293,6 +295,8 @@ static int start(struct run_state *st, const struct record_args *a, struct vs_ta
 		.profile = a->profile,
 		.probe_kinds = RECORD_KINDS,
 		.freq_hz = (uint32_t)a->freq_hz,
+		/* a restarted daemon is recorded again */
+		.keep_privileges = 1,
 	};
 	const struct vs_profile *profile;
 	struct vs_rec_meta meta;
@@ -339,17 +343,75 @@ static int start(struct run_state *st, const struct record_args *a, struct vs_ta
 	return rc;
 }
 
-static int finish(struct run_state *st, const struct record_args *a)
+/* The totals the collectors counted in BPF maps (per lock, per thread), into
+ * the recording and the live report: read before the collectors detach, at
+ * the end and before each re-attach. */
+static int harvest_totals(struct run_state *st)
 {
 	struct totals_sink sink = { st->rec, st->have_pm ? &st->pm : NULL };
-	struct vs_recorder_stats rs;
-	uint64_t end_ns;
 	int rc;
 
-	/* The counted figures live in BPF maps: read them before detaching. */
 	rc = vs_contention_lock_stats(&st->s.collectors[C_CONTENTION], add_lock, &sink);
 	if (!rc)
 		rc = vs_offcpu_totals(&st->s.collectors[C_OFFCPU], add_thread, &sink);
+	return rc;
+}
+
+/* The daemon exited: says so at once, and waits for a process of the same
+ * name until the recording's end. 0 once attached to it (the recording marks
+ * the gap), -ESRCH when it did not come back, other -errno when attaching
+ * to it failed. */
+static int follow_restart(struct run_state *st, uint64_t deadline)
+{
+	struct vs_target was = st->s.target, next;
+	uint64_t exited_ns = vs_now_ns();
+	char err[512];
+	pid_t pid = 0;
+	int rc, found;
+
+	fprintf(stderr, "virtscope: pid %d exited; waiting for %s to start again\n", (int)was.pid,
+		was.comm);
+	rc = harvest_totals(st);
+	if (rc)
+		return rc;
+	for (;;) {
+		if (vs_session_interrupted() || (deadline && vs_now_ns() >= deadline)) {
+			found = 0;
+			break;
+		}
+		rc = vs_recorder_tick(st->rec);
+		if (rc)
+			return rc;
+		found = !vs_target_find_restart(&was, &pid);
+		if (found)
+			break;
+		usleep(50 * 1000);
+	}
+	if (!found) {
+		vs_session_target_gone(&st->s, exited_ns);
+		return -ESRCH;
+	}
+	rc = vs_target_open(&next, pid, err, sizeof(err));
+	if (!rc)
+		rc = vs_session_retarget(&st->s, &next, exited_ns, err, sizeof(err));
+	if (rc) {
+		pr_err("%s restarted as pid %d, but attaching to it failed: %s", was.comm, (int)pid,
+		       err);
+		return rc;
+	}
+	fprintf(stderr, "virtscope: %s restarted as pid %d; recording it again after a %.1f s gap\n",
+		was.comm, (int)pid, (double)(vs_now_ns() - exited_ns) / 1e9);
+	return 0;
+}
+
+static int finish(struct run_state *st, const struct record_args *a, int attached)
+{
+	struct vs_recorder_stats rs;
+	uint64_t end_ns;
+	int rc = 0;
+
+	if (attached)
+		rc = harvest_totals(st);
 	vs_session_stop(&st->s);
 	end_ns = vs_now_ns();
 	if (rc)
@@ -381,6 +443,7 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 {
 	const struct record_args *a = arg;
 	struct run_state st;
+	uint64_t deadline;
 	int rc, exited = 0;
 
 	(void)out;
@@ -388,14 +451,21 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 	rc = start(&st, a, target);
 	if (rc)
 		goto cleanup;
-	rc = run_slices(&st.s, st.rec, a->t.duration_ns);
-	if (rc == -ESRCH) {
-		pr_err("process %d exited; keeping what was recorded", (int)target->pid);
-		exited = 1;
-	} else if (rc) {
-		pr_err("recording failed: %s", strerror(-rc));
+	deadline = a->t.duration_ns ? vs_now_ns() + a->t.duration_ns : 0;
+	rc = run_slices(&st.s, st.rec, deadline);
+	while (rc == -ESRCH) {
+		rc = follow_restart(&st, deadline);
+		if (rc == -ESRCH) {
+			pr_err("process %d exited; keeping what was recorded", (int)st.s.target.pid);
+			exited = 1;
+			break;
+		}
+		if (!rc)
+			rc = run_slices(&st.s, st.rec, deadline);
 	}
-	rc = finish(&st, a) || (rc && !exited);
+	if (rc && !exited)
+		pr_err("recording failed: %s", strerror(-rc));
+	rc = finish(&st, a, !exited && rc != -ESRCH && st.s.started) || (rc && !exited);
 cleanup:
 	if (rc < 0)
 		pr_err("record: %s", strerror(-rc));

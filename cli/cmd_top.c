@@ -151,7 +151,8 @@ struct top {
 	struct vs_symbolizer *sym;
 	struct vs_top_model model;
 	struct vs_top_ui ui;
-	char name[16];        /* the daemon's name, to find it again */
+	struct vs_target was; /* the daemon's identity, to find it again (its
+				 pidfd is the session's, never closed here) */
 	FILE *out;
 	int screen;
 	struct vs_top_flame *flame; /* the screen's recent stacks, for F */
@@ -208,7 +209,7 @@ static int attach(struct top *t, pid_t pid, char *err, size_t errlen)
 	if (rc)
 		goto fail;
 	t->sym = vs_symbolizer_new(t->s.procs);
-	snprintf(t->name, sizeof(t->name), "%s", t->s.target.comm);
+	t->was = t->s.target;
 	vs_top_model_attach(&t->model, (uint32_t)pid, t->s.target.comm,
 			    vs_probes_profile(&t->s.collectors[C_PROBES]), vs_now_ns());
 	return 0;
@@ -384,13 +385,13 @@ static void reattach(struct top *t, pid_t old)
 	char err[512];
 	pid_t pid;
 
-	if (vs_target_find(t->name, &pid, err, sizeof(err)) || pid == old) {
+	if (vs_target_find_restart(&t->was, &pid)) {
 		vs_top_model_status(&t->model, "pid %d exited; waiting for %s to start again",
-				    (int)old, t->name);
+				    (int)old, t->was.comm);
 		return;
 	}
 	if (attach(t, pid, err, sizeof(err))) {
-		vs_top_model_status(&t->model, "%s restarted as pid %d; cannot attach: %s", t->name,
+		vs_top_model_status(&t->model, "%s restarted as pid %d; cannot attach: %s", t->was.comm,
 				    (int)pid, err);
 		return;
 	}
@@ -417,9 +418,17 @@ static int run_loop(struct top *t)
 			usleep((useconds_t)(slice / 1000));
 		}
 		if (rc == -ESRCH) {
+			/* A frame that says so at once: detaching takes the
+			 * kernel a while (an RCU grace period per uprobe). */
 			last_pid = t->s.target.pid;
+			vs_top_model_status(&t->model, "pid %d exited; waiting for %s to start again",
+					    (int)last_pid, t->was.comm);
+			show(t);
 			detach(t);
-			vs_top_model_status(&t->model, "pid %d exited", (int)last_pid);
+			if (t->a->count && ++frames >= t->a->count)
+				break;
+			next = vs_now_ns() + (uint64_t)(t->ui.delay_s * 1e9);
+			continue;
 		} else if (rc) {
 			pr_err("top: tracing failed: %s", strerror(-rc));
 			status = VS_EXIT_FAILURE;

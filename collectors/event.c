@@ -10,6 +10,7 @@ const char *vs_event_kind_name(enum vs_event_kind kind)
 		[VS_EV_EXIT] = "exit",       [VS_EV_OFFCPU] = "offcpu",
 		[VS_EV_LOST] = "lost",       [VS_EV_KEEPALIVE] = "keepalive",
 		[VS_EV_DISPATCH] = "dispatch", [VS_EV_THREAD_JOB] = "thread_job",
+		[VS_EV_TARGET] = "target",
 	};
 
 	return kind > 0 && kind < VS_EV_KIND_MAX ? names[kind] : "unknown";

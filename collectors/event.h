@@ -39,6 +39,7 @@ enum vs_event_kind {
 	VS_EV_KEEPALIVE,  /* a keepalive was sent, received, or timed out */
 	VS_EV_DISPATCH,   /* the event loop dispatched one source */
 	VS_EV_THREAD_JOB, /* a thread started (or, with an empty name, ended) a job */
+	VS_EV_TARGET,     /* the target exited, and was (or was not) attached again */
 	VS_EV_KIND_MAX,
 };
 
@@ -152,6 +153,12 @@ struct vs_event {
 		struct {
 			const char *name;  /* "" when the job ended */
 		} job;
+		/* A restart: ts_ns is when the exit was seen, dur_ns the gap until
+		 * the new process was attached (pid), or until observation ended. */
+		struct {
+			uint32_t old_pid;
+			uint32_t new_pid; /* 0: it had not come back */
+		} target;
 		struct {
 			uint32_t state;  /* the task state it blocked in */
 			uint32_t reason; /* a reason class, see the off-CPU collector */

@@ -337,6 +337,32 @@ static char *name_path(vs_stack_id id, void *arg)
 	return sb.buf;
 }
 
+/* The daemon's restarts: what happened in the gaps was not seen. */
+static void print_restarts(FILE *out, const struct vs_timeline *t)
+{
+	uint64_t origin = t->nr ? t->events[0].ts_ns : 0;
+	int any = 0;
+
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct vs_event *e = &t->events[i];
+
+		if (e->kind != VS_EV_TARGET)
+			continue;
+		if (!any++)
+			fputs("Target restarts (nothing was seen in the gaps):\n", out);
+		if (e->target.new_pid)
+			fprintf(out, "  %s pid %u exited at +%.1f s; pid %u attached %.1f s later\n",
+				e->comm, e->target.old_pid, (double)(e->ts_ns - origin) / 1e9,
+				e->target.new_pid, (double)e->dur_ns / 1e9);
+		else
+			fprintf(out, "  %s pid %u exited at +%.1f s and was not back %.1f s later\n",
+				e->comm, e->target.old_pid, (double)(e->ts_ns - origin) / 1e9,
+				(double)e->dur_ns / 1e9);
+	}
+	if (any)
+		fputc('\n', out);
+}
+
 int vs_postmortem_write(struct vs_postmortem *pm, FILE *out, const struct vs_postmortem_view *v)
 {
 	int rc;
@@ -349,6 +375,7 @@ int vs_postmortem_write(struct vs_postmortem *pm, FILE *out, const struct vs_pos
 		return rc;
 	vs_timeline_sort(&pm->timeline);
 	fprintf(out, "Over %.1f s, %zu events.\n\n", (double)v->interval_ns / 1e9, pm->timeline.nr);
+	print_restarts(out, &pm->timeline);
 	print_slowest(out, pm, v);
 	print_stalls(out, pm->offcpu, v->rows);
 	print_chains(out, pm->locks, v->rows);

@@ -231,6 +231,10 @@ static void put_body(struct vs_rec_buf *b, const struct vs_event *ev)
 	case VS_EV_THREAD_JOB:
 		vs_rec_buf_str(b, ev->job.name);
 		break;
+	case VS_EV_TARGET:
+		vs_rec_buf_uv(b, ev->target.old_pid);
+		vs_rec_buf_uv(b, ev->target.new_pid);
+		break;
 	default:
 		break;
 	}
@@ -288,6 +292,10 @@ static void get_body(struct vs_rec_cur *c, struct vs_event *ev)
 		break;
 	case VS_EV_THREAD_JOB:
 		ev->job.name = vs_rec_get_str(c);
+		break;
+	case VS_EV_TARGET:
+		ev->target.old_pid = (uint32_t)vs_rec_get_uv(c);
+		ev->target.new_pid = (uint32_t)vs_rec_get_uv(c);
 		break;
 	default:
 		break;

@@ -269,6 +269,52 @@ void vs_session_stop(struct vs_session *s)
 	s->epoll_fd = -1;
 }
 
+static void target_event(struct vs_session *s, uint32_t old_pid, uint32_t new_pid,
+			 uint64_t exited_ns)
+{
+	struct vs_event ev = {
+		.kind = VS_EV_TARGET,
+		.pid = new_pid ? new_pid : old_pid,
+		.tid = new_pid ? new_pid : old_pid,
+		.ts_ns = exited_ns,
+		.target = { .old_pid = old_pid, .new_pid = new_pid },
+	};
+	uint64_t now = vs_now_ns();
+
+	ev.dur_ns = now > exited_ns ? now - exited_ns : 0;
+	memcpy(ev.comm, s->target.comm, sizeof(ev.comm));
+	vs_session_dispatch(s, &ev);
+}
+
+void vs_session_target_gone(struct vs_session *s, uint64_t exited_ns)
+{
+	target_event(s, (uint32_t)s->target.pid, 0, exited_ns);
+}
+
+int vs_session_retarget(struct vs_session *s, const struct vs_target *next, uint64_t exited_ns,
+			char *err, size_t errlen)
+{
+	uint32_t old_pid = (uint32_t)s->target.pid;
+
+	vs_session_stop(s);
+	/* stop() freed each collector's state; start() wants it fresh, as
+	 * after vs_session_add_collector(), with only the counts kept. */
+	for (size_t i = 0; i < s->nr_collectors; i++) {
+		struct vs_collector *c = &s->collectors[i];
+		const struct vs_collector_ops *ops = c->ops;
+		struct vs_collector_stats stats = c->stats;
+
+		memset(c, 0, sizeof(*c));
+		c->ops = ops;
+		c->session = s;
+		c->stats = stats;
+	}
+	vs_target_close(&s->target);
+	s->target = *next;
+	target_event(s, old_pid, (uint32_t)next->pid, exited_ns);
+	return vs_session_start(s, err, errlen);
+}
+
 void vs_session_release(struct vs_session *s)
 {
 	vs_session_stop(s);

@@ -101,6 +101,20 @@ void vs_session_stats(const struct vs_session *s, struct vs_collector_stats *tot
 /* Delivers an event to every consumer; collectors use vs_collector_emit(). */
 void vs_session_dispatch(struct vs_session *s, const struct vs_event *ev);
 
+/* The target exited and its restart is to be observed instead: detaches
+ * every collector, takes ownership of next (the old target's pidfd is
+ * closed) and attaches them all again. The stack table, module maps and
+ * consumers stay, so stack ids and what consumers built span both processes;
+ * collectors' counts carry on. exited_ns is when the exit was seen: the
+ * consumers get a VS_EV_TARGET for the gap first. On failure, err says why
+ * and the session is stopped, still owning next. */
+int vs_session_retarget(struct vs_session *s, const struct vs_target *next, uint64_t exited_ns,
+			char *err, size_t errlen);
+
+/* Tells the consumers that the target exited at exited_ns and had not come
+ * back by now (a VS_EV_TARGET with no new pid). */
+void vs_session_target_gone(struct vs_session *s, uint64_t exited_ns);
+
 /* Stops (detaches) every collector; idempotent. */
 void vs_session_stop(struct vs_session *s);
 

@@ -9,10 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../lib/util.h"
+
+#define VS_TARGET_SETTLE_NS (200 * VS_NSEC_PER_MSEC)
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -63,6 +67,63 @@ static int read_stat(pid_t pid, char *state, unsigned long *flags)
 
 #define PF_KTHREAD 0x00200000
 
+/* How long ago pid started, from /proc/PID/stat's starttime (clock ticks
+ * since boot); 0 if unreadable. */
+static uint64_t age_ns(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start;
+	struct timespec now;
+	uint64_t start_ns;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* starttime is the 20th field after comm */
+	if (!p || hz <= 0 || sscanf(p + 1, " %*c" " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s"
+				  " %*s %*s %*s %*s %*s %*s %*s %*s %llu", &start) != 1)
+		return 0;
+	if (clock_gettime(CLOCK_BOOTTIME, &now))
+		return 0;
+	start_ns = (uint64_t)start * (VS_NSEC_PER_SEC / (uint64_t)hz);
+	return (uint64_t)now.tv_sec * VS_NSEC_PER_SEC + (uint64_t)now.tv_nsec - start_ns;
+}
+
+/* The first len bytes of /proc/PID/cmdline; their count (0 if unreadable). */
+static size_t read_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	while (got < len && (n = read(fd, buf + got, len - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	return got;
+}
+
+static uint64_t mntns_of(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	return stat(path, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
 int vs_target_open(struct vs_target *t, pid_t pid, char *err, size_t errlen)
 {
 	char path[64], state;
@@ -100,6 +161,8 @@ int vs_target_open(struct vs_target *t, pid_t pid, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	n = readlink(path, t->exe, sizeof(t->exe) - 1);
 	t->exe[n > 0 ? n : 0] = '\0';
+	t->cmdline_len = read_cmdline(pid, t->cmdline, sizeof(t->cmdline));
+	t->mntns = mntns_of(pid);
 	/* The pidfd was opened after the checks: if the pid was recycled in
 	 * between, the new process is checked again here. */
 	if (read_stat(pid, &state, &flags) || state == 'Z' || (flags & PF_KTHREAD)) {
@@ -171,6 +234,42 @@ int vs_target_find(const char *name, pid_t *pid, char *err, size_t errlen)
 	}
 	vs_strbuf_release(&found);
 	return rc;
+}
+
+int vs_target_find_restart(const struct vs_target *old, pid_t *pid)
+{
+	struct dirent *de;
+	int matches = 0;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char comm[16], cmdline[sizeof(old->cmdline)], state;
+		unsigned long flags;
+		uint64_t v;
+
+		if (vs_parse_u64(de->d_name, 1, INT_MAX, &v) || (pid_t)v == old->pid ||
+		    (pid_t)v == getpid())
+			continue;
+		if (vs_read_comm((pid_t)v, (pid_t)v, comm, sizeof(comm)) || strcmp(comm, old->comm))
+			continue;
+		if (read_cmdline((pid_t)v, cmdline, sizeof(cmdline)) != old->cmdline_len ||
+		    memcmp(cmdline, old->cmdline, old->cmdline_len))
+			continue;
+		if (old->mntns && mntns_of((pid_t)v) != old->mntns)
+			continue;
+		if (read_stat((pid_t)v, &state, &flags) || state == 'Z' || (flags & PF_KTHREAD))
+			continue;
+		/* Just exec'd, the loader may still be mapping the libraries
+		 * the probes go into: it is found on a later look. */
+		if (age_ns((pid_t)v) < VS_TARGET_SETTLE_NS)
+			continue;
+		if (!matches++)
+			*pid = (pid_t)v;
+	}
+	closedir(d);
+	return matches == 1 ? 0 : matches ? -EEXIST : -ESRCH;
 }
 
 int vs_target_alive(const struct vs_target *t)

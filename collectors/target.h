@@ -5,6 +5,7 @@
 #define VS_TARGET_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct vs_target {
@@ -12,6 +13,9 @@ struct vs_target {
 	int pidfd;        /* -1 when closed */
 	char comm[16];    /* the main thread's name */
 	char exe[4096];   /* /proc/PID/exe as it reads, "(deleted)" included */
+	char cmdline[512]; /* the start of /proc/PID/cmdline (NUL-separated), */
+	size_t cmdline_len; /* to know the same daemon when it starts again */
+	uint64_t mntns;    /* its mount namespace's inode, 0 if unknown */
 };
 
 /* Opens pid as the target. Fails (-ESRCH, -EINVAL, -EPERM...) with a one-line
@@ -22,6 +26,12 @@ int vs_target_open(struct vs_target *t, pid_t pid, char *err, size_t errlen);
  * is `name`. -ESRCH when none matches, -EEXIST when several do; err then lists
  * them. Threads are not processes: only thread-group leaders are considered. */
 int vs_target_find(const char *name, pid_t *pid, char *err, size_t errlen);
+
+/* Finds the target's restart: the one other live process with the same name,
+ * command line and mount namespace (so that a host's libvirtd is not taken for
+ * a container's, restarted, though both run the same command), started at
+ * least 200 ms ago. 0, -ESRCH when none runs, -EEXIST when several do. */
+int vs_target_find_restart(const struct vs_target *old, pid_t *pid);
 
 /* 1 while the target runs, 0 once it has exited (zombie included). */
 int vs_target_alive(const struct vs_target *t);

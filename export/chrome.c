@@ -17,7 +17,7 @@
 #include "../collectors/offcpu.h"
 #include "../collectors/lock_report.h"
 
-enum slice_kind { S_SPAN, S_WAIT, S_HOLD, S_HELD_FOR, S_FORK, S_OFFCPU };
+enum slice_kind { S_SPAN, S_WAIT, S_HOLD, S_HELD_FOR, S_FORK, S_OFFCPU, S_GAP };
 
 struct slice {
 	uint32_t tid;
@@ -87,6 +87,10 @@ static int collect(const struct vs_timeline *t, struct slices *s)
 			break;
 		case VS_EV_OFFCPU:
 			rc = push(s, e->tid, e->ts_ns, e->dur_ns, S_OFFCPU, e, 0);
+			break;
+		case VS_EV_TARGET:
+			/* on the old main thread's track, where its events stop */
+			rc = push(s, e->target.old_pid, e->ts_ns, e->dur_ns, S_GAP, e, 0);
 			break;
 		default:
 			break;
@@ -179,6 +183,13 @@ static void write_name(FILE *out, const struct slice *x)
 	case S_OFFCPU:
 		snprintf(name, sizeof(name), "off-CPU %s", vs_offcpu_reason_name(e->offcpu.reason));
 		break;
+	case S_GAP:
+		if (e->target.new_pid)
+			snprintf(name, sizeof(name), "target restarted as pid %u (not seen)",
+				 e->target.new_pid);
+		else
+			snprintf(name, sizeof(name), "target exited (not seen)");
+		break;
 	}
 	vs_json_string(out, name);
 }
@@ -192,6 +203,7 @@ static const char *cat_of(const struct slice *x)
 	case S_HELD_FOR: return "lock-hold";
 	case S_FORK: return "fork";
 	case S_OFFCPU: return "offcpu";
+	case S_GAP: return "target";
 	}
 	return "?";
 }
@@ -225,6 +237,9 @@ static void write_args(FILE *out, const struct slice *x)
 		}
 	} else if (x->kind == S_FORK) {
 		fprintf(out, ",\"child\":%u", e->fork.child_pid);
+	} else if (x->kind == S_GAP) {
+		fprintf(out, ",\"old_pid\":%u,\"new_pid\":%u", e->target.old_pid,
+			e->target.new_pid);
 	}
 	fputc('}', out);
 }

@@ -27,20 +27,21 @@ __attribute__((noinline)) void vs_unit_rec_fn(void)
 	x *= 3;
 }
 
-#define NR_EVENTS 24 /* two of each kind below, across several chunks */
+#define NR_EVENTS 26 /* two of each kind below, across several chunks */
 
 static void make_events(struct vs_event *evs, vs_stack_id stack)
 {
 	static const enum vs_event_kind kinds[] = {
 		VS_EV_SAMPLE, VS_EV_SPAN_BEGIN, VS_EV_SPAN_END, VS_EV_LOCK, VS_EV_FORK, VS_EV_EXEC,
 		VS_EV_EXIT, VS_EV_OFFCPU, VS_EV_LOST, VS_EV_KEEPALIVE, VS_EV_DISPATCH, VS_EV_THREAD_JOB,
+		VS_EV_TARGET,
 	};
 
 	memset(evs, 0, NR_EVENTS * sizeof(*evs));
 	for (int i = 0; i < NR_EVENTS; i++) {
 		struct vs_event *e = &evs[i];
 
-		e->kind = kinds[i % 12];
+		e->kind = kinds[i % 13];
 		e->pid = 100;
 		e->tid = 101 + (uint32_t)i;
 		/* not in order: deltas go both ways */
@@ -94,7 +95,8 @@ static void make_events(struct vs_event *evs, vs_stack_id stack)
 		case VS_EV_KEEPALIVE: e->keepalive.phase = VS_KEEPALIVE_TIMEOUT; e->keepalive.client = 5;
 			e->keepalive.proc = 1; e->keepalive.count = -4; e->keepalive.idle_s = 30; break;
 		case VS_EV_DISPATCH: e->dispatch.source = "client"; e->dispatch.fd = -1; break;
-		case VS_EV_THREAD_JOB: e->job.name = i > 12 ? "" : "remoteDispatchDomainCreate"; break;
+		case VS_EV_THREAD_JOB: e->job.name = i > 13 ? "" : "remoteDispatchDomainCreate"; break;
+		case VS_EV_TARGET: e->target.old_pid = 99; e->target.new_pid = i > 13 ? 0 : 100; break;
 		default: break;
 		}
 	}
@@ -151,6 +153,7 @@ static int same_event(const struct vs_event *a, const struct vs_event *b)
 		       a->keepalive.idle_s == b->keepalive.idle_s;
 	case VS_EV_DISPATCH: return streq(a->dispatch.source, b->dispatch.source) && a->dispatch.fd == b->dispatch.fd;
 	case VS_EV_THREAD_JOB: return streq(a->job.name, b->job.name);
+	case VS_EV_TARGET: return a->target.old_pid == b->target.old_pid && a->target.new_pid == b->target.new_pid;
 	default: return 0;
 	}
 }
@@ -406,6 +409,10 @@ static void test_trigger_parse(void)
 	      t.threshold_ns == 2500000000ULL);
 	CHECK(vs_trigger_parse("stall:0.5", &t) == 0 && t.threshold_ns == 500000);
 	CHECK(vs_trigger_parse("dbus-timeout", &t) == 0 && t.kind == VS_TRIGGER_DBUS_TIMEOUT);
+	/* a whole D-Bus timeout, and up to an hour */
+	CHECK(vs_trigger_parse("rpc:30000", &t) == 0 && t.threshold_ns == 30000000000ULL);
+	CHECK(vs_trigger_parse("lock:3600000", &t) == 0 && t.threshold_ns == 3600000000000ULL);
+	CHECK(vs_trigger_parse("lock:3600001", &t) == -EINVAL);
 	CHECK(vs_trigger_parse("lock:x", &t) == -EINVAL);
 	CHECK(vs_trigger_parse("cpu:10", &t) == -EINVAL);
 	CHECK(vs_trigger_parse("rpc", &t) == -EINVAL);
