@@ -1,6 +1,7 @@
 # Nothing is left behind, however virtscope ends: after SIGKILL mid-run of
-# each subcommand, no BPF link or program it held stays loaded, and the USDT
-# semaphores it raised in the target are back to 0.
+# each subcommand, no BPF link or program it held stays loaded, no new one or
+# tracefs uprobe is left in the system, and the USDT semaphores it raised in
+# the target are back to what they were.
 
 source tests/integration/30-probes.sh
 
@@ -20,25 +21,57 @@ still_loaded() {
 	return 0
 }
 
+# The BPF programs and links of the whole system, and the uprobes defined
+# through tracefs (where libbpf's legacy attach would leave them behind).
+system_objects() {
+	{
+		bpftool prog list -j | python3 -c 'import json, sys; [print("prog", p["id"]) for p in json.load(sys.stdin)]'
+		bpftool link list -j | python3 -c 'import json, sys; [print("link", l["id"]) for l in json.load(sys.stdin)]'
+		sed "s/^/uprobe /" /sys/kernel/tracing/uprobe_events 2>/dev/null || true
+	} | sort -u
+}
+
+# Every subcommand that attaches, killed with SIGKILL while attached and
+# busy: what it held is gone, nothing new is left in the system, and the
+# target's semaphores are back where they were.
 test_detach_after_sigkill() {
-	local cmd sem left
+	local cmd sem0 sem during left ready
+	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 	start_ref
-	for cmd in "profile -F 999" "trace" "locks" "locks --all" "ops" "offcpu" "forks"; do
+	sem0=$(semaphores_sum "$REF_PID")
+	for cmd in "profile -F 999" "trace" "locks" "locks --all" "ops" "offcpu" "forks" \
+		"top -b -d 0.2" "record"; do
+		system_objects >"$TMP/before.txt"
+		local args="-d 60 -o /dev/null" vs
+		case $cmd in
+		top*) args="-n 600" ;; # top's -d is its refresh
+		record) args="-d 60 -o $TMP/kill.vsr" && rm -f "$TMP/kill.vsr" ;;
+		esac
 		# shellcheck disable=SC2086
-		"$VIRTSCOPE" $cmd -p "$REF_PID" -d 60 -o /dev/null 2>"$TMP/kill.err" &
-		local vs=$!
-		# attached once it has said so
-		for _ in $(seq 300); do grep -qE 'profiling|tracing|watching|counting|timing' "$TMP/kill.err" && break; sleep 0.05; done
+		"$VIRTSCOPE" $cmd -p "$REF_PID" $args >"$TMP/kill.out" 2>"$TMP/kill.err" &
+		vs=$!
+		# attached once it has said so (top: once it has drawn a frame)
+		ready='profiling|tracing|watching|counting|timing|recording pid'
+		for _ in $(seq 300); do
+			grep -qE "$ready" "$TMP/kill.err" && break
+			[[ $cmd == top* ]] && [ "$(grep -c " pid $REF_PID  up " "$TMP/kill.out")" -ge 2 ] && break
+			sleep 0.05
+		done
 		"$REFCLIENT" -s "$REF_SOCK" 'hold obj1 20' >/dev/null
 		held_objects "$vs" >"$TMP/held.txt"
 		[ -s "$TMP/held.txt" ] || fail "'$cmd' holds no BPF object: $(cat "$TMP/kill.err")"
+		during=$(semaphores_sum "$REF_PID")
 		kill -KILL "$vs"
 		wait "$vs" 2>/dev/null || true
 		sleep 0.5 # the kernel releases the objects with the last fd
 		left=$(still_loaded "$TMP/held.txt")
 		[ -z "$left" ] || fail "after SIGKILL of '$cmd', still loaded: $left"
+		system_objects >"$TMP/after.txt"
+		left=$(comm -13 "$TMP/before.txt" "$TMP/after.txt")
+		[ -z "$left" ] || fail "after SIGKILL of '$cmd', new in the system: $left"
 		sem=$(semaphores_sum "$REF_PID")
-		[ "$sem" -eq 0 ] || fail "semaphores at $sem after SIGKILL of '$cmd'"
+		echo "$cmd: $(wc -l <"$TMP/held.txt") objects held, semaphores $sem0 -> $during -> $sem" >&2
+		[ "$sem" -eq "$sem0" ] || fail "semaphores at $sem after SIGKILL of '$cmd' (were $sem0)"
 	done
 	stop_ref
 }
