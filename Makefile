@@ -38,7 +38,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all clean deps check unit fixtures bench demo fuzz
+.PHONY: all clean deps check unit fixtures bench soak demo fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -160,6 +160,13 @@ check: deps
 
 bench: deps all
 	$(Q)bench/run
+
+# `make soak DURATION=SECONDS`: top --json and a flight recorder against the
+# bench lab under mixed load (scripts/soak); the result goes in bench/RESULTS.md.
+# `make check` runs a 2-minute one as a test.
+DURATION ?= 1800
+soak: deps all
+	$(Q)SOAK_SECONDS=$(DURATION) bench/run soak
 
 # The main job on the built-in lab: start it, drive load, profile the daemon.
 demo: deps all
