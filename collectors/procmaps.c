@@ -43,6 +43,7 @@ struct vs_procs {
 	struct vs_htab *by_pid; /* pid -> struct vs_proc, NULL value: unreadable */
 	struct vs_htab *by_digest; /* maps digest -> the vs_proc with that Dwfl */
 	uint64_t swept_ns;
+	uint64_t generation; /* Dwfls dropped so far */
 	int vdso_fd;            /* a memfd holding this kernel's vDSO, or -1 */
 	uint64_t vdso_size;
 };
@@ -346,6 +347,7 @@ static void sweep(struct vs_procs *procs, uint64_t now)
 		dwfl_end(proc->dwfl);
 		proc->dwfl = NULL;
 		proc->digest = 0;
+		procs->generation++;
 	}
 	/* The aliases of a dropped twin are dropped with it. */
 	pos = 0;
@@ -410,6 +412,11 @@ Dwfl_Module *vs_proc_module(struct vs_proc *proc, uint64_t ip)
 	if (refresh(proc->procs, proc))
 		return NULL;
 	return dwfl_addrmodule(proc->dwfl, ip);
+}
+
+uint64_t vs_procs_generation(const struct vs_procs *procs)
+{
+	return procs->generation;
 }
 
 Dwfl *vs_proc_dwfl(struct vs_proc *proc)

@@ -43,6 +43,10 @@ int vs_procs_set_parent(struct vs_procs *procs, uint32_t pid, uint32_t parent);
 Dwfl_Module *vs_proc_module(struct vs_proc *proc, uint64_t ip);
 
 Dwfl *vs_proc_dwfl(struct vs_proc *proc);
+
+/* Changes whenever a Dwfl is dropped: a cache keyed by Dwfl_Module pointers
+ * (which a later Dwfl may reuse) must be emptied when it changes. */
+uint64_t vs_procs_generation(const struct vs_procs *procs);
 uint32_t vs_proc_pid(const struct vs_proc *proc);
 
 #endif

@@ -28,7 +28,8 @@ struct name_entry {
 
 struct vs_symbolizer {
 	struct vs_procs *procs;
-	struct vs_fde_index *fdes;
+	struct vs_fde_index *fdes; /* keyed by Dwfl_Module pointers */
+	uint64_t fdes_generation;  /* the procs' generation they belong to */
 	struct vs_htab *names; /* struct name_key -> struct name_entry */
 	struct vs_kallsyms *kallsyms;
 	int kallsyms_failed;
@@ -42,6 +43,7 @@ struct vs_symbolizer *vs_symbolizer_new(struct vs_procs *procs)
 	if (!sym)
 		return NULL;
 	sym->procs = procs;
+	sym->fdes_generation = procs ? vs_procs_generation(procs) : 0;
 	sym->names = vs_htab_new();
 	sym->fdes = vs_fde_index_new();
 	if (!sym->names || !sym->fdes) {
@@ -93,7 +95,18 @@ static int name_user(struct vs_symbolizer *sym, struct vs_proc *proc, uint64_t i
 	if (!mod)
 		return vs_strbuf_adds(sb, UNKNOWN);
 	name = dwfl_module_addrinfo(mod, ip, &off, &s, NULL, NULL, NULL);
-	have_fde = !vs_fde_start(sym->fdes, mod, ip, &fde_start);
+	/* A dropped Dwfl's modules are freed, and their addresses reused. */
+	if (sym->fdes_generation != vs_procs_generation(sym->procs)) {
+		struct vs_fde_index *fresh = vs_fde_index_new();
+
+		if (fresh) {
+			vs_fde_index_free(sym->fdes);
+			sym->fdes = fresh;
+			sym->fdes_generation = vs_procs_generation(sym->procs);
+		}
+	}
+	have_fde = sym->fdes_generation == vs_procs_generation(sym->procs) &&
+		   !vs_fde_start(sym->fdes, mod, ip, &fde_start);
 	/* Trust a symbol whose size covers ip, or a sizeless one that starts
 	 * exactly where ip's function starts. */
 	if (name && (s.st_size ? off < s.st_size : have_fde && ip - off == fde_start))
