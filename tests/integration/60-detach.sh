@@ -45,7 +45,7 @@ test_detach_after_sigkill() {
 		local args="-d 60 -o /dev/null" vs
 		case $cmd in
 		top*) args="-n 600" ;; # top's -d is its refresh
-		record) args="-d 60 -o $TMP/kill.vsr" && rm -f "$TMP/kill.vsr" ;;
+		record) args="-d 60 -o $TMP/detach-kill.vsr" && rm -f "$TMP/detach-kill.vsr" ;;
 		esac
 		# shellcheck disable=SC2086
 		"$VIRTSCOPE" $cmd -p "$REF_PID" $args >"$TMP/kill.out" 2>"$TMP/kill.err" &
