@@ -349,14 +349,6 @@ static void sweep(struct vs_procs *procs, uint64_t now)
 		proc->digest = 0;
 		procs->generation++;
 	}
-	/* The aliases of a dropped twin are dropped with it. */
-	pos = 0;
-	while (vs_htab_next(procs->by_pid, &pos, &key, &len, &val)) {
-		struct vs_proc *proc = val;
-
-		if (proc->same_as && !proc->same_as->dwfl)
-			proc->same_as = NULL;
-	}
 }
 
 struct vs_proc *vs_procs_get(struct vs_procs *procs, uint32_t pid)
@@ -369,6 +361,9 @@ struct vs_proc *vs_procs_get(struct vs_procs *procs, uint32_t pid)
 	if (!proc && !(proc = proc_new(procs, pid)))
 		return NULL;
 	proc->used_ns = now;
+	/* An alias of a dropped twin is dropped with it. */
+	if (proc->same_as && !proc->same_as->dwfl)
+		proc->same_as = NULL;
 	if (proc->same_as) {
 		proc->same_as->used_ns = now;
 		return proc->same_as;

@@ -45,9 +45,13 @@ int vs_read_comm(pid_t pid, pid_t tid, char *buf, size_t len)
 
 /* The state letter and flags from /proc/PID/stat; the comm field may hold
  * spaces and parentheses, so parsing starts after its last ')'. */
-static int read_stat(pid_t pid, char *state, unsigned long *flags)
+/* From /proc/PID/stat: the state, the flags and, if start is not NULL, the
+ * start time (clock ticks since boot). */
+static int read_stat_start(pid_t pid, char *state, unsigned long *flags,
+			   unsigned long long *start)
 {
 	char path[64], buf[1024], *p;
+	unsigned long long ticks;
 	FILE *f;
 	size_t n;
 
@@ -59,42 +63,33 @@ static int read_stat(pid_t pid, char *state, unsigned long *flags)
 	fclose(f);
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	/* fields after comm: state ppid pgrp session tty_nr tpgid flags */
-	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
+	/* fields after comm: state ppid pgrp session tty_nr tpgid flags, and
+	 * twelve more to starttime */
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu %*s %*s %*s %*s %*s %*s %*s %*s"
+			 " %*s %*s %*s %*s %llu", state, flags, &ticks) != 3)
 		return -EINVAL;
+	if (start)
+		*start = ticks;
 	return 0;
+}
+
+static int read_stat(pid_t pid, char *state, unsigned long *flags)
+{
+	return read_stat_start(pid, state, flags, NULL);
 }
 
 #define PF_KTHREAD 0x00200000
 
-/* How long ago pid started, from /proc/PID/stat's starttime (clock ticks
- * since boot); 0 if unreadable. */
-static uint64_t age_ns(pid_t pid)
+/* How long ago a process that started start_ticks after boot did. */
+static uint64_t age_ns(unsigned long long start_ticks)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start;
-	struct timespec now;
-	uint64_t start_ns;
 	long hz = sysconf(_SC_CLK_TCK);
-	FILE *f;
-	size_t n;
+	struct timespec now;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &now))
 		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	/* starttime is the 20th field after comm */
-	if (!p || hz <= 0 || sscanf(p + 1, " %*c" " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s"
-				  " %*s %*s %*s %*s %*s %*s %*s %*s %llu", &start) != 1)
-		return 0;
-	if (clock_gettime(CLOCK_BOOTTIME, &now))
-		return 0;
-	start_ns = (uint64_t)start * (VS_NSEC_PER_SEC / (uint64_t)hz);
-	return (uint64_t)now.tv_sec * VS_NSEC_PER_SEC + (uint64_t)now.tv_nsec - start_ns;
+	return (uint64_t)now.tv_sec * VS_NSEC_PER_SEC + (uint64_t)now.tv_nsec -
+	       (uint64_t)start_ticks * (VS_NSEC_PER_SEC / (uint64_t)hz);
 }
 
 /* The first len bytes of /proc/PID/cmdline; their count (0 if unreadable). */
@@ -246,6 +241,7 @@ int vs_target_find_restart(const struct vs_target *old, pid_t *pid)
 		return -errno;
 	while ((de = readdir(d))) {
 		char comm[16], cmdline[sizeof(old->cmdline)], state;
+		unsigned long long start;
 		unsigned long flags;
 		uint64_t v;
 
@@ -259,11 +255,12 @@ int vs_target_find_restart(const struct vs_target *old, pid_t *pid)
 			continue;
 		if (old->mntns && mntns_of((pid_t)v) != old->mntns)
 			continue;
-		if (read_stat((pid_t)v, &state, &flags) || state == 'Z' || (flags & PF_KTHREAD))
+		if (read_stat_start((pid_t)v, &state, &flags, &start) || state == 'Z' ||
+		    (flags & PF_KTHREAD))
 			continue;
 		/* Just exec'd, the loader may still be mapping the libraries
 		 * the probes go into: it is found on a later look. */
-		if (age_ns((pid_t)v) < VS_TARGET_SETTLE_NS)
+		if (age_ns(start) < VS_TARGET_SETTLE_NS)
 			continue;
 		if (!matches++)
 			*pid = (pid_t)v;
