@@ -70,7 +70,10 @@ test_locks_nested_chain() {
 	"$VIRTSCOPE" locks -p "$REF_PID" --profile refdaemon -d 60 -o "$out" 2>"$out.err" &
 	local vs=$!
 	for _ in $(seq 300); do grep -q 'pid' "$out.err" 2>/dev/null && break; sleep 0.05; done
-	"$REFCLIENT" -s "$REF_SOCK" -P --stagger 40 'hold obj3 600' 'hold obj2 0 obj3' 'wait obj2' >/dev/null
+	# 150 ms apart: on two busy CPUs, 40 ms was once too little for obj3's
+	# holder to reach its sleep before obj2's holder asked for obj3, and it
+	# was rightly reported running.
+	"$REFCLIENT" -s "$REF_SOCK" -P --stagger 150 'hold obj3 900' 'hold obj2 0 obj3' 'wait obj2' >/dev/null
 	sleep 0.3
 	kill -INT "$vs"
 	wait "$vs" || fail "locks failed: $(cat "$out.err")"
