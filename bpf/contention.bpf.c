@@ -53,7 +53,8 @@ struct thread_state {
 	/* as an owner: what was read from it, valid until it runs again */
 	__u64 last_in;   /* when it was last switched in */
 	__u64 read_ts;   /* when its comm, job and call were read */
-	__u64 my_snap_ts; /* when its stack was copied (holder_snaps), 0 never */
+	__u64 wanted_since; /* the first wait behind it in this stretch off a CPU */
+	__u64 snap_id;   /* the stretch whose stack is to be copied on its way back */
 	__s64 my_syscall;
 	char my_comm[16];
 	char my_job[VS_JOB_NAME_LEN];
@@ -205,6 +206,13 @@ static __noinline int snapshot_task(struct vs_ustack *snap, struct task_struct *
 	return vs_snapshot_user(snap, &uregs);
 }
 
+/* Names one stretch of a thread off a CPU, as an owner's stack copy refers
+ * to it: when it last came on a CPU (never 0). */
+static __always_inline __u64 stretch_id(const struct thread_state *os)
+{
+	return os->last_in ? os->last_in : 1;
+}
+
 /* What a blocked owner of the mutex is doing as the wait begins: its name,
  * job, the call it is in and its stack. All of it is read once per stretch
  * the owner spends off a CPU, however many threads pile up behind it. */
@@ -213,7 +221,6 @@ static __always_inline void note_owner(struct thread_state *w, __u32 waiter)
 	struct task_struct *owner = bpf_task_from_pid(w->owner);
 	struct thread_state *os;
 	__u64 now = w->ts;
-	__u32 zero = 0;
 
 	if (!owner)
 		return;
@@ -238,20 +245,13 @@ static __always_inline void note_owner(struct thread_state *w, __u32 waiter)
 	if (w->owner_state) {
 		w->flags |= VS_CONTENTION_OWNER_BLOCKED;
 		w->owner_syscall = os->my_syscall;
-		/* one copy of its stack per stretch off the CPU */
-		if (os->my_snap_ts <= os->last_in) {
-			struct vs_contention_holder *h = bpf_map_lookup_elem(&holder_new, &zero);
-
-			if (h) {
-				h->type = VS_CONTENTION_HOLDER;
-				h->tid = w->owner;
-				h->ts_ns = now;
-				snapshot_task(&h->snap, owner);
-				if (!bpf_map_update_elem(&holder_snaps, &w->owner, h, BPF_ANY))
-					os->my_snap_ts = now;
-			}
-		}
-		w->snap_ts = os->my_snap_ts;
+		/* Its stack is copied only if a wait behind it has lasted the
+		 * threshold by the time it wakes (stretch_ended), and then on its
+		 * own way back to user space: a copy for every short wait was
+		 * most of what this program cost a busy daemon. */
+		if (os->wanted_since <= os->last_in)
+			os->wanted_since = now;
+		w->snap_ts = stretch_id(os);
 	}
 out:
 	bpf_task_release(owner);
@@ -428,9 +428,14 @@ static __always_inline void switched_in(struct task_struct *next)
 {
 	struct thread_state *w = bpf_task_storage_get(&threads, next, 0, 0);
 
+	__u64 now;
+
 	if (!w)
 		return;
-	w->last_in = bpf_ktime_get_ns();
+	now = bpf_ktime_get_ns();
+	if (w->wanted_since > w->last_in && now - w->wanted_since >= min_ns)
+		w->snap_id = stretch_id(w);
+	w->last_in = now;
 	if (!w->uaddr)
 		return;
 	if (!w->ready)
@@ -479,6 +484,24 @@ int BPF_PROG(vs_contention_switch, bool preempt, struct task_struct *prev,
 	return 0;
 }
 
+/* An owner that kept a thread waiting the threshold while it was blocked,
+ * on its way back to user space: its stack is still that of the stretch. */
+static __noinline void copy_holder_stack(struct thread_state *w, struct task_struct *t)
+{
+	struct vs_contention_holder *h;
+	__u32 zero = 0, tid = t->pid;
+
+	h = bpf_map_lookup_elem(&holder_new, &zero);
+	if (h) {
+		h->type = VS_CONTENTION_HOLDER;
+		h->tid = tid;
+		h->ts_ns = w->snap_id;
+		snapshot_task(&h->snap, t);
+		bpf_map_update_elem(&holder_snaps, &tid, h, BPF_ANY);
+	}
+	w->snap_id = 0;
+}
+
 /* On the way back to user space after being scheduled, for threads with an
  * rseq area (glibc registers one for every thread): the user registers and
  * stack are still those of the futex call. */
@@ -490,7 +513,11 @@ int BPF_PROG(vs_contention_resume, struct task_struct *t)
 	if (t->tgid != targ_tgid)
 		return 0;
 	w = bpf_task_storage_get(&threads, t, 0, 0);
-	if (!w || !w->ready)
+	if (!w)
+		return 0;
+	if (w->snap_id)
+		copy_holder_stack(w, t);
+	if (!w->ready)
 		return 0;
 	send_wait(w, t, ((struct pt_regs *)bpf_task_pt_regs(t))->sp == w->sp ? 2 : 1);
 	w->uaddr = 0;

@@ -13,8 +13,10 @@
  * and, when it is blocked, its stack. Stacks cost a copy of the stack, so
  * the waiter's is taken only for a wait that turned out long, on its way
  * back to user space (rseq_update fires there, with the registers and the
- * stack still those of the wait), and the holder's only when it is blocked
- * with a waiter behind it. Shared by contention.bpf.c and
+ * stack still those of the wait), and the holder's only when it was blocked
+ * while a thread waited the threshold behind it, and then on its own way
+ * back to user space, when its stack is still that of the stretch it was
+ * blocked. Shared by contention.bpf.c and
  * collectors/contention.c. */
 #ifndef VS_BPF_CONTENTION_H
 #define VS_BPF_CONTENTION_H
@@ -61,12 +63,12 @@ VS_STATIC_ASSERT(sizeof(struct vs_contention_record) ==
 			 104 + 2 * VS_JOB_NAME_LEN + sizeof(struct vs_ustack),
 		 "vs_contention_record has no hidden padding");
 
-/* A lock owner's stack, copied while it was blocked with a waiter behind it;
- * sent before each long wait that refers to it. */
+/* A lock owner's stack, as it was while it was blocked with a waiter behind
+ * it; sent before each long wait that refers to it. */
 struct vs_contention_holder {
 	__u32 type;
 	__u32 tid;      /* the owner */
-	__u64 ts_ns;    /* when the copy was taken */
+	__u64 ts_ns;    /* names its stretch off a CPU: when it last came on one */
 	struct vs_ustack snap; /* must stay last */
 };
 
