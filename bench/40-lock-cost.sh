@@ -8,14 +8,15 @@
 set -euo pipefail
 source bench/lib.sh
 
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-6}
 
 echo "## Cost of lock tracing (virtscope locks)"
 echo
 echo "Anchor: the same load without virtscope, alternating runs ($ROUNDS rounds):"
 echo "\`scripts/load rpc -d 8\` and \`scripts/load start-destroy --domains 2 -d 12\`, each alone and with"
 echo "one of: \`virtscope locks\` (the default: contended waits from sched_switch, with each holder's"
-echo "job read from its thread-specific data, no uprobes) or \`virtscope locks --all\`."
+echo "job read from its thread-specific data; uprobes only on the calls a holder may be blocked in,"
+echo "D-Bus and QMP, which this load does not make) or \`virtscope locks --all\`."
 echo
 echo "| scenario | virtscope | ops/s without | ops/s with | ratio with/without |"
 echo "|---|---|---|---|---|"
