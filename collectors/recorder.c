@@ -1,8 +1,15 @@
 /* The recorder; see recorder.h. Dictionary records (stacks, names,
  * mappings) go in DICT chunks written just before the events chunk that
  * first needs them, so a reader meets every stack before its first use;
- * stack ids are the session's own, and the reader interns them in the same
- * order. */
+ * stack ids are the session's own, and the reader maps them to its own.
+ *
+ * A flight recorder keeps no dictionary chunks: each chunk in its ring
+ * lists the stacks it refers to, and the names and mappings of their
+ * processes are kept while some chunk in the ring refers to them (names are
+ * taken when a chunk is made, while its processes still run). The recording
+ * it writes starts with the definitions its chunks need. Without that, the
+ * ring would keep the names of every process that ever came and went: under
+ * a load that starts guests and forks helpers, its memory grew without end. */
 #include "recorder.h"
 
 #include <elfutils/libdwfl.h>
@@ -25,7 +32,20 @@ struct ring_chunk {
 	struct vs_rec_buf enc; /* the encoded chunk */
 	uint32_t type;
 	uint64_t max_ts;       /* the latest event end in it */
+	uint64_t gen;          /* its place in the ring's history, from 1 */
+	vs_stack_id *ids;      /* the stacks its events refer to, each once */
+	size_t nr_ids;
 };
+
+/* A process whose stacks chunks in the ring refer to. */
+struct ring_pid {
+	uint64_t key;          /* the pid */
+	uint64_t last_gen;     /* the newest chunk referring to one of its stacks */
+	struct vs_rec_buf maps; /* its mapping records, taken while it ran */
+};
+
+/* Dropped chunks between sweeps of what the ring no longer refers to. */
+#define RING_SWEEP_CHUNKS 32
 
 struct sym_key {
 	uint32_t pid, pad;
@@ -50,10 +70,16 @@ struct vs_recorder {
 	uint64_t last_flush_ns;
 	int error;                 /* the first write error, sticky */
 	/* flight recorder */
-	struct vs_rec_buf ring_dict; /* every dictionary chunk, encoded */
 	struct ring_chunk *ring;
 	size_t ring_len, ring_cap;
 	uint64_t ring_bytes;
+	uint64_t gen;              /* of the chunk being filled */
+	vs_stack_id *refs;         /* stacks its events refer to (repeats too) */
+	size_t nr_refs, refs_cap;
+	uint64_t *stack_gen;       /* by stack id: the last chunk listing it */
+	size_t stack_gen_cap;
+	struct vs_htab *ring_pids; /* pid -> struct ring_pid */
+	unsigned int dropped_since_sweep;
 	int fired, done;
 	uint64_t fire_start_ns, fire_ts_ns, dump_at_ns;
 	struct vs_recorder_stats stats;
@@ -169,7 +195,7 @@ static void name_once(struct vs_recorder *r, uint32_t pid, uint64_t ip, int kern
 }
 
 struct module_walk {
-	struct vs_recorder *r;
+	struct vs_rec_buf *out;
 	uint32_t pid;
 };
 
@@ -193,15 +219,22 @@ static int put_module(Dwfl_Module *mod, void **userdata, const char *name, Dwarf
 			snprintf(hex + 2 * i, 3, "%02x", bits[i]);
 		m.build_id = hex;
 	}
-	vs_rec_put_mapping(&w->r->dict, &m);
+	vs_rec_put_mapping(w->out, &m);
 	return DWARF_CB_OK;
+}
+
+static void put_mappings(struct vs_recorder *r, uint32_t pid, struct vs_rec_buf *out)
+{
+	struct module_walk w = { out, pid };
+	struct vs_proc *proc = vs_procs_get(r->s->procs, pid);
+
+	if (proc)
+		dwfl_getmodules(vs_proc_dwfl(proc), put_module, &w, 0);
 }
 
 static void mappings_once(struct vs_recorder *r, uint32_t pid)
 {
-	struct module_walk w = { r, pid };
 	uint64_t key = pid;
-	struct vs_proc *proc;
 	uint64_t *k;
 
 	if (!pid || vs_htab_get(r->pids, &key, sizeof(key)))
@@ -214,9 +247,7 @@ static void mappings_once(struct vs_recorder *r, uint32_t pid)
 		r->dict.oom = 1;
 		return;
 	}
-	proc = vs_procs_get(r->s->procs, pid);
-	if (proc)
-		dwfl_getmodules(vs_proc_dwfl(proc), put_module, &w, 0);
+	put_mappings(r, pid, &r->dict);
 }
 
 /* Every stack interned since the last call, with its names and its
@@ -246,6 +277,216 @@ static void dict_new_stacks(struct vs_recorder *r)
 	r->stacks_done = count;
 }
 
+/* ---- the flight recorder's dictionary ---- */
+
+static void ring_pid_free(void *p)
+{
+	struct ring_pid *rp = p;
+
+	vs_rec_buf_release(&rp->maps);
+	free(rp);
+}
+
+static void note_ref(struct vs_recorder *r, vs_stack_id id)
+{
+	if (!id)
+		return;
+	if (r->nr_refs == r->refs_cap) {
+		size_t cap = r->refs_cap ? 2 * r->refs_cap : 1024;
+		vs_stack_id *p = realloc(r->refs, cap * sizeof(*p));
+
+		if (!p) {
+			r->error = -ENOMEM;
+			return;
+		}
+		r->refs = p;
+		r->refs_cap = cap;
+	}
+	r->refs[r->nr_refs++] = id;
+}
+
+static void note_refs(struct vs_recorder *r, const struct vs_event *ev)
+{
+	note_ref(r, ev->stack);
+	if (ev->kind == VS_EV_LOCK)
+		note_ref(r, ev->lock.holder_stack);
+	else if (ev->kind == VS_EV_OFFCPU)
+		note_ref(r, ev->offcpu.waker_stack);
+}
+
+/* The process of a stack the chunk being made refers to: its mappings are
+ * taken the first time, and it is kept while the ring refers to it. */
+static int touch_pid(struct vs_recorder *r, uint32_t pid)
+{
+	uint64_t key = pid;
+	struct ring_pid *rp = vs_htab_get(r->ring_pids, &key, sizeof(key));
+
+	if (!rp) {
+		rp = calloc(1, sizeof(*rp));
+		if (!rp)
+			return -ENOMEM;
+		rp->key = key;
+		if (vs_htab_put(r->ring_pids, &rp->key, sizeof(rp->key), rp, NULL)) {
+			free(rp);
+			return -ENOMEM;
+		}
+		put_mappings(r, pid, &rp->maps);
+		vs_rec_buf_shrink(&rp->maps);
+		if (rp->maps.oom)
+			return -ENOMEM;
+	}
+	rp->last_gen = r->gen;
+	return 0;
+}
+
+/* Names every frame of a stack now, while its process runs: the symbolizer
+ * keeps the names until the ring no longer refers to the process. */
+static int name_frames(struct vs_recorder *r, const struct vs_stack *st)
+{
+	const uint64_t *u = st->ips + st->nr_kernel;
+	int rc = 0;
+
+	for (unsigned int i = 0; i < st->nr_kernel; i++)
+		vs_symbolize_kernel(r->sym, vs_stack_lookup_ip(st->ips, i));
+	if (st->nr_user && !(rc = touch_pid(r, st->pid)))
+		for (unsigned int i = 0; i < st->nr_user; i++)
+			vs_symbolize_user(r->sym, st->pid, vs_stack_lookup_ip(u, i));
+	return rc;
+}
+
+/* The stacks the buffered events refer to, each once, named; the array
+ * goes to the chunk. */
+static int chunk_ids(struct vs_recorder *r, vs_stack_id **ids, size_t *nr)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	*ids = NULL;
+	*nr = 0;
+	for (size_t i = 0; i < r->nr_refs && !rc; i++) {
+		vs_stack_id id = r->refs[i];
+		const struct vs_stack *st;
+
+		if (id >= r->stack_gen_cap) {
+			size_t cap = r->stack_gen_cap ? r->stack_gen_cap : 1024;
+			uint64_t *p;
+
+			while (cap <= id)
+				cap *= 2;
+			p = realloc(r->stack_gen, cap * sizeof(*p));
+			if (!p)
+				return -ENOMEM;
+			memset(p + r->stack_gen_cap, 0, (cap - r->stack_gen_cap) * sizeof(*p));
+			r->stack_gen = p;
+			r->stack_gen_cap = cap;
+		}
+		if (r->stack_gen[id] == r->gen)
+			continue;
+		r->stack_gen[id] = r->gen;
+		r->refs[n++] = id; /* compacted in place: n <= i */
+		st = vs_stacks_get(r->s->stacks, id);
+		if (st)
+			rc = name_frames(r, st);
+	}
+	if (!rc && n) {
+		*ids = malloc(n * sizeof(**ids));
+		if (!*ids)
+			rc = -ENOMEM;
+		else
+			memcpy(*ids, r->refs, n * sizeof(**ids));
+		*nr = *ids ? n : 0;
+	}
+	r->nr_refs = 0;
+	return rc;
+}
+
+static int expired(uint32_t pid, void *arg)
+{
+	struct vs_recorder *r = arg;
+	uint64_t key = pid;
+	const struct ring_pid *rp;
+
+	if (!pid)
+		return 0; /* the kernel's names */
+	rp = vs_htab_get(r->ring_pids, &key, sizeof(key));
+	return !rp || rp->last_gen < r->ring[0].gen;
+}
+
+/* Forgets the processes no chunk in the ring refers to any more: their
+ * names and mappings. */
+static void ring_sweep(struct vs_recorder *r)
+{
+	size_t pos = 0, n = 0, cap = vs_htab_count(r->ring_pids);
+	uint64_t oldest = r->ring_len ? r->ring[0].gen : r->gen;
+	struct ring_pid **doomed, *rp;
+	const void *key;
+	size_t len;
+	void *val;
+
+	r->dropped_since_sweep = 0;
+	if (!r->ring_len || !cap || !(doomed = malloc(cap * sizeof(*doomed))))
+		return;
+	vs_symbolizer_forget(r->sym, expired, r);
+	while (vs_htab_next(r->ring_pids, &pos, &key, &len, &val) && n < cap) {
+		rp = val;
+		if (rp->last_gen < oldest)
+			doomed[n++] = rp;
+	}
+	for (size_t i = 0; i < n; i++) {
+		vs_htab_del(r->ring_pids, &doomed[i]->key, sizeof(doomed[i]->key));
+		ring_pid_free(doomed[i]);
+	}
+	free(doomed);
+}
+
+/* The definitions the chunks reaching into the window (from `from` on)
+ * need, in r->dict: each process's mappings, each stack, each frame's name. */
+static void ring_prelude(struct vs_recorder *r, uint64_t from)
+{
+	uint32_t count = vs_stacks_count(r->s->stacks);
+	uint8_t *seen = calloc((size_t)count + 1, 1);
+
+	if (!seen) {
+		r->dict.oom = 1;
+		return;
+	}
+	for (size_t c = 0; c < r->ring_len; c++) {
+		if (r->ring[c].max_ts < from)
+			continue;
+		for (size_t i = 0; i < r->ring[c].nr_ids; i++) {
+			vs_stack_id id = r->ring[c].ids[i];
+			const struct vs_stack *st = id <= count ? vs_stacks_get(r->s->stacks, id) : NULL;
+			uint64_t key;
+			const struct ring_pid *rp;
+			const uint64_t *u;
+
+			if (!st || seen[id])
+				continue;
+			seen[id] = 1;
+			key = st->pid;
+			rp = st->nr_user ? vs_htab_get(r->ring_pids, &key, sizeof(key)) : NULL;
+			if (rp && !vs_htab_get(r->pids, &key, sizeof(key))) {
+				uint64_t *k = malloc(sizeof(*k));
+
+				if (!k || (*k = key, vs_htab_put(r->pids, k, sizeof(*k), k, NULL))) {
+					free(k);
+					r->dict.oom = 1;
+					break;
+				}
+				vs_rec_buf_bytes(&r->dict, rp->maps.data, rp->maps.len);
+			}
+			vs_rec_put_stack(&r->dict, id, st);
+			r->stats.stacks++;
+			for (unsigned int f = 0; f < st->nr_kernel; f++)
+				name_once(r, 0, vs_stack_lookup_ip(st->ips, f), 1);
+			u = st->ips + st->nr_kernel;
+			for (unsigned int f = 0; f < st->nr_user; f++)
+				name_once(r, st->pid, vs_stack_lookup_ip(u, f), 0);
+		}
+	}
+	free(seen);
+}
+
 /* ---- chunks ---- */
 
 static void ring_trim(struct vs_recorder *r)
@@ -254,14 +495,18 @@ static void ring_trim(struct vs_recorder *r)
 
 	/* Keep at least the newest chunk, whatever its size. */
 	while (r->ring_bytes > r->opts.ring_bytes && r->ring_len - drop > 1) {
-		r->ring_bytes -= r->ring[drop].enc.len;
+		r->ring_bytes -= r->ring[drop].enc.len + r->ring[drop].nr_ids * sizeof(vs_stack_id);
 		vs_rec_buf_release(&r->ring[drop].enc);
+		free(r->ring[drop].ids);
 		drop++;
 		r->stats.dropped_chunks++;
 	}
 	if (drop) {
 		memmove(r->ring, r->ring + drop, (r->ring_len - drop) * sizeof(*r->ring));
 		r->ring_len -= drop;
+		r->dropped_since_sweep += (unsigned int)drop;
+		if (r->dropped_since_sweep >= RING_SWEEP_CHUNKS)
+			ring_sweep(r);
 	}
 }
 
@@ -269,14 +514,22 @@ static int ring_push(struct vs_recorder *r, uint32_t type, const struct vs_rec_b
 		     uint64_t max_ts)
 {
 	struct ring_chunk *c;
-	int rc;
+	vs_stack_id *ids;
+	size_t nr_ids;
+	int rc = chunk_ids(r, &ids, &nr_ids);
 
+	if (rc) {
+		free(ids);
+		return rc;
+	}
 	if (r->ring_len == r->ring_cap) {
 		size_t cap = r->ring_cap ? r->ring_cap * 2 : 64;
 		struct ring_chunk *p = realloc(r->ring, cap * sizeof(*p));
 
-		if (!p)
+		if (!p) {
+			free(ids);
 			return -ENOMEM;
+		}
 		r->ring = p;
 		r->ring_cap = cap;
 	}
@@ -285,6 +538,7 @@ static int ring_push(struct vs_recorder *r, uint32_t type, const struct vs_rec_b
 	rc = vs_rec_encode_chunk(&c->enc, type, r->seq++, raw->data, raw->len);
 	if (rc) {
 		vs_rec_buf_release(&c->enc);
+		free(ids);
 		return rc;
 	}
 	/* Encoding reserved room for the raw size; the ring holds many
@@ -292,8 +546,11 @@ static int ring_push(struct vs_recorder *r, uint32_t type, const struct vs_rec_b
 	vs_rec_buf_shrink(&c->enc);
 	c->type = type;
 	c->max_ts = max_ts;
+	c->gen = r->gen++;
+	c->ids = ids;
+	c->nr_ids = nr_ids;
 	r->ring_len++;
-	r->ring_bytes += c->enc.len;
+	r->ring_bytes += c->enc.len + nr_ids * sizeof(vs_stack_id);
 	ring_trim(r);
 	return 0;
 }
@@ -305,10 +562,7 @@ static int put_chunk(struct vs_recorder *r, uint32_t type, struct vs_rec_buf *ra
 	if (raw->oom)
 		return -ENOMEM;
 	if (r->opts.ring_bytes && !r->done) {
-		if (type == VS_REC_CHUNK_DICT)
-			rc = vs_rec_encode_chunk(&r->ring_dict, type, r->seq++, raw->data, raw->len);
-		else
-			rc = ring_push(r, type, raw, r->max_ts);
+		rc = ring_push(r, type, raw, r->max_ts);
 	} else {
 		rc = vs_rec_write_chunk(r->fd, type, r->seq++, raw->data, raw->len,
 					!r->opts.no_sync);
@@ -326,9 +580,11 @@ static int flush(struct vs_recorder *r)
 	r->last_flush_ns = vs_now_ns();
 	if (!r->nr_buffered || r->error)
 		return r->error;
-	dict_new_stacks(r);
-	if (r->dict.len)
-		rc = put_chunk(r, VS_REC_CHUNK_DICT, &r->dict);
+	if (!r->opts.ring_bytes || r->done) {
+		dict_new_stacks(r);
+		if (r->dict.len)
+			rc = put_chunk(r, VS_REC_CHUNK_DICT, &r->dict);
+	}
 	if (!rc)
 		rc = put_chunk(r, VS_REC_CHUNK_EVENTS, &r->events);
 	r->nr_buffered = 0;
@@ -347,6 +603,8 @@ static void on_event(struct vs_consumer *self, const struct vs_event *ev)
 	if (r->done || r->error)
 		return;
 	vs_rec_put_event(&r->events, ev, &r->prev_ts);
+	if (r->opts.ring_bytes)
+		note_refs(r, ev);
 	if (ev->ts_ns + ev->dur_ns > r->max_ts)
 		r->max_ts = ev->ts_ns + ev->dur_ns;
 	r->nr_buffered++;
@@ -398,11 +656,11 @@ static int dump(struct vs_recorder *r)
 		from = r->fire_start_ns;
 	if ((rc = flush(r)))
 		return rc;
-	dict_new_stacks(r);
-	if (r->dict.len && (rc = put_chunk(r, VS_REC_CHUNK_DICT, &r->dict)))
-		return rc;
+	ring_prelude(r, from);
+	/* What comes after (the totals) names only what is new. */
+	r->stacks_done = vs_stacks_count(r->s->stacks);
 	r->done = 1;
-	if ((rc = write_meta(r)) || (rc = write_all(r->fd, r->ring_dict.data, r->ring_dict.len)))
+	if ((rc = write_meta(r)) || (r->dict.len && (rc = put_chunk(r, VS_REC_CHUNK_DICT, &r->dict))))
 		return rc;
 	for (size_t i = 0; i < r->ring_len; i++) {
 		if (r->ring[i].max_ts < from)
@@ -471,7 +729,9 @@ struct vs_recorder *vs_recorder_new(struct vs_session *s, const struct vs_rec_me
 	r->sym = vs_symbolizer_new(s->procs);
 	r->names = vs_htab_new();
 	r->pids = vs_htab_new();
-	if (!r->sym || !r->names || !r->pids) {
+	r->ring_pids = vs_htab_new();
+	r->gen = 1;
+	if (!r->sym || !r->names || !r->pids || !r->ring_pids) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -564,9 +824,13 @@ void vs_recorder_free(struct vs_recorder *r)
 	vs_rec_buf_release(&r->events);
 	vs_rec_buf_release(&r->dict);
 	vs_rec_buf_release(&r->totals);
-	vs_rec_buf_release(&r->ring_dict);
-	for (size_t i = 0; i < r->ring_len; i++)
+	vs_htab_free(r->ring_pids, ring_pid_free);
+	for (size_t i = 0; i < r->ring_len; i++) {
 		vs_rec_buf_release(&r->ring[i].enc);
+		free(r->ring[i].ids);
+	}
 	free(r->ring);
+	free(r->refs);
+	free(r->stack_gen);
 	free(r);
 }

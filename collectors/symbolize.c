@@ -155,6 +155,41 @@ const char *vs_symbolize_user(struct vs_symbolizer *sym, uint32_t pid, uint64_t 
 	return name;
 }
 
+size_t vs_symbolizer_forget(struct vs_symbolizer *sym, int (*drop)(uint32_t pid, void *arg),
+			    void *arg)
+{
+	size_t pos = 0, n = 0, forgotten = 0, cap = 0;
+	struct name_entry **doomed = NULL, *e;
+	const void *key;
+	size_t len;
+	void *val;
+
+	/* Collected first: the table must not change while it is walked. */
+	while (vs_htab_next(sym->names, &pos, &key, &len, &val)) {
+		e = val;
+		if (!drop(e->key.pid, arg))
+			continue;
+		if (n == cap) {
+			size_t c = cap ? 2 * cap : 256;
+			struct name_entry **p = realloc(doomed, c * sizeof(*p));
+
+			if (!p)
+				break; /* the rest stays cached: harmless */
+			doomed = p;
+			cap = c;
+		}
+		doomed[n++] = e;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (vs_htab_del(sym->names, &doomed[i]->key, sizeof(doomed[i]->key)) == doomed[i]) {
+			free(doomed[i]);
+			forgotten++;
+		}
+	}
+	free(doomed);
+	return forgotten;
+}
+
 uint64_t vs_symbolizer_misses(const struct vs_symbolizer *sym)
 {
 	return sym->misses;

@@ -103,6 +103,13 @@ PY
 	./virtscope report "$TMP/ring.vsr" >"$TMP/ring.report" 2>&1 || fail "report of the flight recording"
 	grep -q '^  1\. DOMAIN_DESTROY_FLAGS ' "$TMP/ring.report" ||
 		fail "flight recording: $(head -5 "$TMP/ring.report")"
+	# Its stacks come with their names, though the ring keeps only the
+	# names its chunks still refer to.
+	./virtscope flame --kind offcpu --format folded "$TMP/ring.vsr" >"$TMP/ring.folded"
+	awk '{ n = split($1, f, ";"); for (i = 2; i <= n; i++) { all++; if (f[i] == "[unknown]") u++ } }
+	     /;start_thread;/ { threads++ }
+	     END { exit !(threads > 0 && all > 100 && u < 0.05 * all) }' "$TMP/ring.folded" ||
+		fail "flight recording's stacks unnamed: $(head -3 "$TMP/ring.folded")"
 	# Chunks are whole, and a block that began long before still overlaps
 	# the window: the recording spans somewhat more than before + after.
 	awk '/^Over / { exit !($2 < 20) }' "$TMP/ring.report" ||
