@@ -156,11 +156,12 @@ static vs_stack_id remember(struct vs_htab *h, uint32_t tid, uint64_t uip, uint6
 }
 
 static vs_stack_id recall(struct offcpu *o, struct vs_htab *h, uint32_t tid, uint64_t uip,
-			  uint64_t usp)
+			  uint64_t usp, struct vs_stacks *stacks)
 {
 	const struct last_stack *l = vs_htab_get(h, &tid, sizeof(tid));
 
-	if (l && l->uip == uip && l->usp == usp)
+	/* Used again, so kept; unless a flight recorder forgot it already. */
+	if (l && l->uip == uip && l->usp == usp && vs_stacks_touch(stacks, l->stack))
 		return l->stack;
 	o->same_missed++;
 	return 0;
@@ -190,7 +191,7 @@ static void on_wake(struct vs_collector *c, const struct vs_offcpu_wake *w, size
 	memcpy(n->comm, w->comm, sizeof(n->comm));
 	n->comm[sizeof(n->comm) - 1] = '\0';
 	if (w->flags & VS_OFFCPU_F_SAME)
-		n->stack = recall(o, o->woke_at, w->tid, w->uip, w->usp);
+		n->stack = recall(o, o->woke_at, w->tid, w->uip, w->usp, c->session->stacks);
 	else if (w->pid == (uint32_t)c->session->target.pid && w->snap.len)
 		n->stack = remember(o->woke_at, w->tid, w->uip, w->usp,
 				    vs_collector_stack(c, w->pid, (const uint64_t *)w->kstack,
@@ -217,7 +218,7 @@ static void on_block(struct vs_collector *c, const struct vs_offcpu_record *r, s
 	memcpy(ev.comm, r->comm, sizeof(ev.comm));
 	ev.comm[sizeof(ev.comm) - 1] = '\0';
 	if (r->flags & VS_OFFCPU_F_SAME)
-		ev.stack = recall(o, o->blocked_at, r->tid, r->uip, r->usp);
+		ev.stack = recall(o, o->blocked_at, r->tid, r->uip, r->usp, c->session->stacks);
 	else if (r->flags & VS_OFFCPU_F_NO_USER)
 		ev.stack = remember(o->blocked_at, r->tid, r->uip, r->usp,
 				    vs_stacks_intern(c->session->stacks, r->pid,

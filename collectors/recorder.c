@@ -33,6 +33,8 @@ struct ring_chunk {
 	uint32_t type;
 	uint64_t max_ts;       /* the latest event end in it */
 	uint64_t gen;          /* its place in the ring's history, from 1 */
+	uint64_t epoch;        /* when it was made, in seconds (stacks and names
+				  it refers to were touched then) */
 	vs_stack_id *ids;      /* the stacks its events refer to, each once */
 	size_t nr_ids;
 };
@@ -46,6 +48,12 @@ struct ring_pid {
 
 /* Dropped chunks between sweeps of what the ring no longer refers to. */
 #define RING_SWEEP_CHUNKS 32
+
+/* Stacks and names no chunk refers to are kept this long after their last
+ * use all the same: collectors hold some stack ids for a while (a thread
+ * blocked where it last blocked reuses its stack; a call's stack waits for
+ * its end, up to a D-Bus timeout). */
+#define RING_KEEP_S 300
 
 struct sym_key {
 	uint32_t pid, pad;
@@ -383,10 +391,11 @@ static int chunk_ids(struct vs_recorder *r, vs_stack_id **ids, size_t *nr)
 		if (r->stack_gen[id] == r->gen)
 			continue;
 		r->stack_gen[id] = r->gen;
+		if (!vs_stacks_touch(r->s->stacks, id))
+			continue; /* forgotten before this event came: nothing to name */
 		r->refs[n++] = id; /* compacted in place: n <= i */
 		st = vs_stacks_get(r->s->stacks, id);
-		if (st)
-			rc = name_frames(r, st);
+		rc = name_frames(r, st);
 	}
 	if (!rc && n) {
 		*ids = malloc(n * sizeof(**ids));
@@ -400,33 +409,34 @@ static int chunk_ids(struct vs_recorder *r, vs_stack_id **ids, size_t *nr)
 	return rc;
 }
 
-static int expired(uint32_t pid, void *arg)
+static uint64_t now_epoch(void)
 {
-	struct vs_recorder *r = arg;
-	uint64_t key = pid;
-	const struct ring_pid *rp;
-
-	if (!pid)
-		return 0; /* the kernel's names */
-	rp = vs_htab_get(r->ring_pids, &key, sizeof(key));
-	return !rp || rp->last_gen < r->ring[0].gen;
+	return vs_now_ns() / VS_NSEC_PER_SEC + 1; /* never 0: 0 is "never set" */
 }
 
-/* Forgets the processes no chunk in the ring refers to any more: their
- * names and mappings. */
+/* Forgets what no chunk in the ring refers to any more, nor anything used
+ * in the last RING_KEEP_S: stacks, their names, their processes' mappings.
+ * Without it the ring's memory grew with every new stack (on-CPU samples
+ * land on new addresses for hours) and every new process. */
 static void ring_sweep(struct vs_recorder *r)
 {
 	size_t pos = 0, n = 0, cap = vs_htab_count(r->ring_pids);
-	uint64_t oldest = r->ring_len ? r->ring[0].gen : r->gen;
+	uint64_t oldest = r->ring_len ? r->ring[0].gen : r->gen, now = now_epoch(), horizon;
 	struct ring_pid **doomed, *rp;
 	const void *key;
 	size_t len;
 	void *val;
 
 	r->dropped_since_sweep = 0;
-	if (!r->ring_len || !cap || !(doomed = malloc(cap * sizeof(*doomed))))
+	if (!r->ring_len)
 		return;
-	vs_symbolizer_forget(r->sym, expired, r);
+	horizon = now > RING_KEEP_S ? now - RING_KEEP_S : 0;
+	if (r->ring[0].epoch < horizon)
+		horizon = r->ring[0].epoch;
+	vs_stacks_forget_before(r->s->stacks, horizon);
+	vs_symbolizer_forget_before(r->sym, horizon);
+	if (!cap || !(doomed = malloc(cap * sizeof(*doomed))))
+		return;
 	while (vs_htab_next(r->ring_pids, &pos, &key, &len, &val) && n < cap) {
 		rp = val;
 		if (rp->last_gen < oldest)
@@ -514,10 +524,16 @@ static int ring_push(struct vs_recorder *r, uint32_t type, const struct vs_rec_b
 		     uint64_t max_ts)
 {
 	struct ring_chunk *c;
+	uint64_t epoch = now_epoch();
 	vs_stack_id *ids;
 	size_t nr_ids;
-	int rc = chunk_ids(r, &ids, &nr_ids);
+	int rc;
 
+	/* What this chunk refers to is touched now, and so kept as long as
+	 * it is. */
+	vs_stacks_set_epoch(r->s->stacks, epoch);
+	vs_symbolizer_set_epoch(r->sym, epoch);
+	rc = chunk_ids(r, &ids, &nr_ids);
 	if (rc) {
 		free(ids);
 		return rc;
@@ -547,6 +563,7 @@ static int ring_push(struct vs_recorder *r, uint32_t type, const struct vs_rec_b
 	c->type = type;
 	c->max_ts = max_ts;
 	c->gen = r->gen++;
+	c->epoch = epoch;
 	c->ids = ids;
 	c->nr_ids = nr_ids;
 	r->ring_len++;

@@ -9,6 +9,7 @@
 #ifndef VS_STACKS_H
 #define VS_STACKS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "event.h"
@@ -45,6 +46,15 @@ vs_stack_id vs_stacks_intern(struct vs_stacks *st, uint32_t pid, const uint64_t 
 const struct vs_stack *vs_stacks_get(const struct vs_stacks *st, vs_stack_id id);
 
 uint32_t vs_stacks_count(const struct vs_stacks *st);
+
+/* Forgetting, for a consumer that alone holds ids for long (a flight
+ * recorder): each stack carries the epoch it was last interned or touched
+ * in (0 until one is set), and forgetting those from before an epoch frees
+ * them; their ids are never given again, and vs_stacks_get() says NULL for
+ * them. vs_stacks_touch() says whether id is still known. */
+void vs_stacks_set_epoch(struct vs_stacks *st, uint64_t epoch);
+int vs_stacks_touch(struct vs_stacks *st, vs_stack_id id);
+size_t vs_stacks_forget_before(struct vs_stacks *st, uint64_t epoch);
 
 /* The address to look up for frame i of a part (kernel or user, leaf first):
  * a return address points after its call, possibly into the next function

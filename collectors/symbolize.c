@@ -23,6 +23,7 @@ struct name_key {
 
 struct name_entry {
 	struct name_key key;
+	uint64_t epoch; /* the symbolizer's epoch when it was last looked up */
 	char name[];
 };
 
@@ -34,6 +35,7 @@ struct vs_symbolizer {
 	struct vs_kallsyms *kallsyms;
 	int kallsyms_failed;
 	uint64_t misses;
+	uint64_t epoch;
 };
 
 struct vs_symbolizer *vs_symbolizer_new(struct vs_procs *procs)
@@ -123,6 +125,7 @@ static const char *cache(struct vs_symbolizer *sym, const struct name_key *key,
 	if (!e)
 		return UNKNOWN;
 	e->key = *key;
+	e->epoch = sym->epoch;
 	memcpy(e->name, name, n + 1);
 	if (vs_htab_put(sym->names, &e->key, sizeof(e->key), e, NULL)) {
 		free(e);
@@ -142,8 +145,10 @@ const char *vs_symbolize_user(struct vs_symbolizer *sym, uint32_t pid, uint64_t 
 	if (!pid)
 		return UNKNOWN;
 	e = vs_htab_get(sym->names, &key, sizeof(key));
-	if (e)
+	if (e) {
+		e->epoch = sym->epoch;
 		return e->name;
+	}
 	sym->misses++;
 	if (!sym->procs)
 		return UNKNOWN;
@@ -155,8 +160,7 @@ const char *vs_symbolize_user(struct vs_symbolizer *sym, uint32_t pid, uint64_t 
 	return name;
 }
 
-size_t vs_symbolizer_forget(struct vs_symbolizer *sym, int (*drop)(uint32_t pid, void *arg),
-			    void *arg)
+size_t vs_symbolizer_forget_before(struct vs_symbolizer *sym, uint64_t epoch)
 {
 	size_t pos = 0, n = 0, forgotten = 0, cap = 0;
 	struct name_entry **doomed = NULL, *e;
@@ -167,7 +171,7 @@ size_t vs_symbolizer_forget(struct vs_symbolizer *sym, int (*drop)(uint32_t pid,
 	/* Collected first: the table must not change while it is walked. */
 	while (vs_htab_next(sym->names, &pos, &key, &len, &val)) {
 		e = val;
-		if (!drop(e->key.pid, arg))
+		if (e->epoch >= epoch)
 			continue;
 		if (n == cap) {
 			size_t c = cap ? 2 * cap : 256;
@@ -190,6 +194,11 @@ size_t vs_symbolizer_forget(struct vs_symbolizer *sym, int (*drop)(uint32_t pid,
 	return forgotten;
 }
 
+void vs_symbolizer_set_epoch(struct vs_symbolizer *sym, uint64_t epoch)
+{
+	sym->epoch = epoch;
+}
+
 uint64_t vs_symbolizer_misses(const struct vs_symbolizer *sym)
 {
 	return sym->misses;
@@ -209,6 +218,7 @@ int vs_symbolizer_add_name(struct vs_symbolizer *sym, uint32_t pid, uint64_t ip,
 	if (!e)
 		return -ENOMEM;
 	e->key = key;
+	e->epoch = sym->epoch;
 	memcpy(e->name, name, n + 1);
 	if (vs_htab_put(sym->names, &e->key, sizeof(e->key), e, NULL)) {
 		free(e);

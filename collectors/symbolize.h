@@ -40,11 +40,12 @@ const char *vs_symbolize_kernel(struct vs_symbolizer *sym, uint64_t ip);
 int vs_symbolizer_add_name(struct vs_symbolizer *sym, uint32_t pid, uint64_t ip,
 			   const char *name);
 
-/* Forgets the cached names of every process drop() says to (pid 0: the
- * kernel's), so that a long-running recorder does not keep the names of all
- * the processes that ever came and went. Returns how many were forgotten. */
-size_t vs_symbolizer_forget(struct vs_symbolizer *sym, int (*drop)(uint32_t pid, void *arg),
-			    void *arg);
+/* Each cached name carries the epoch it was last looked up in (0 until the
+ * caller sets one); forgetting those last looked up before an epoch keeps a
+ * long-running recorder from holding the names of every address and every
+ * process it ever saw. Returns how many were forgotten. */
+void vs_symbolizer_set_epoch(struct vs_symbolizer *sym, uint64_t epoch);
+size_t vs_symbolizer_forget_before(struct vs_symbolizer *sym, uint64_t epoch);
 
 /* Lookups so far that had to load or search something (a user address not
  * in the name cache, or the kernel's symbol table being read). */

@@ -9,6 +9,7 @@ extern const struct unit_suite fork_report_suite;
 extern const struct unit_suite record_suite;
 extern const struct unit_suite offcpu_report_suite;
 extern const struct unit_suite top_model_suite;
+extern const struct unit_suite symbolize_suite;
 
 static const struct unit_suite *const suites[] = {
 	&util_suite, &args_suite, &target_suite, &event_suite,
@@ -16,6 +17,7 @@ static const struct unit_suite *const suites[] = {
 	&ops_suite, &fork_report_suite, &record_suite,
 	&offcpu_report_suite,
 	&top_model_suite,
+	&symbolize_suite,
 };
 
 static int failed_now;

@@ -47,5 +47,32 @@ static void lookup_ip_of_return_addresses(void)
 	CHECK(vs_stack_lookup_ip(ips, 2) == 299);
 }
 
+/* Stacks not used since an epoch are forgotten for good: their ids are not
+ * given again, interning the same stack anew gives a new id, and the ones
+ * used (interned again or touched) stay. */
+static void forget_before_an_epoch(void)
+{
+	struct vs_stacks *st = vs_stacks_new();
+	uint64_t u1[] = { 0x401000 }, u2[] = { 0x402000 }, u3[] = { 0x403000 };
+	vs_stack_id a, b, c, a2;
+
+	CHECK(st);
+	vs_stacks_set_epoch(st, 1);
+	a = vs_stacks_intern(st, 7, NULL, 0, u1, 1, 0);
+	b = vs_stacks_intern(st, 7, NULL, 0, u2, 1, 0);
+	c = vs_stacks_intern(st, 7, NULL, 0, u3, 1, 0);
+	vs_stacks_set_epoch(st, 2);
+	CHECK(vs_stacks_intern(st, 7, NULL, 0, u2, 1, 0) == b);
+	CHECK(vs_stacks_touch(st, c));
+	CHECK(vs_stacks_forget_before(st, 2) == 1);
+	CHECK(!vs_stacks_get(st, a) && !vs_stacks_touch(st, a));
+	CHECK(vs_stacks_get(st, b) && vs_stacks_get(st, c));
+	a2 = vs_stacks_intern(st, 7, NULL, 0, u1, 1, 0);
+	CHECK(a2 && a2 != a && a2 > c);
+	CHECK(vs_stacks_count(st) == 4);
+	CHECK(vs_stacks_forget_before(st, 2) == 0);
+	vs_stacks_free(st);
+}
+
 UNIT_SUITE(stacks, UNIT_TEST(intern_dedups), UNIT_TEST(empty_stack),
-	   UNIT_TEST(lookup_ip_of_return_addresses));
+	   UNIT_TEST(lookup_ip_of_return_addresses), UNIT_TEST(forget_before_an_epoch));
