@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Forks of the target and what became of each child (see forks.h). A fork
  * through a probed libc entry point is sent when the call returns in the
- * parent, so that one record carries the whole parent-side cost; one
- * without (a raw clone, or an entry point with no return probe) is sent
- * when the child is created. */
+ * parent, so that one record carries the whole parent-side cost; a vfork
+ * when its child execs or exits, which is when the parent goes on; one
+ * without either (a raw clone) when the child is created. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -28,7 +28,7 @@ struct tracked {
 	__u32 root;   /* the target's child it descends from */
 	__u32 ppid;
 	__u32 execed;
-	__u32 pad;
+	__u32 vfork_tid; /* the target's thread held in vfork() until this child execs or exits */
 };
 
 struct {
@@ -177,6 +177,14 @@ static __always_inline void target_forked(struct task_struct *parent, __u32 chil
 		/* an entry point without a return probe: its entry is known */
 		c->child = child;
 		c->created_ns = now;
+		if (c->fn == VS_FORK_FN_VFORK) {
+			struct tracked *t = bpf_map_lookup_elem(&tracked, &child);
+
+			if (t) {
+				t->vfork_tid = tid; /* sent when the child lets it go */
+				return;
+			}
+		}
 		send(c);
 		bpf_map_delete_elem(&calls, &tid);
 		return;
@@ -194,6 +202,27 @@ static __always_inline void target_forked(struct task_struct *parent, __u32 chil
 	if (!vs_current_user_regs(&uregs))
 		take_stack(r, &uregs);
 	send(r);
+}
+
+/* A vfork() child that execs or exits lets its parent go: the parent's time
+ * in the call ends there (its return cannot be probed: the child returns on
+ * the parent's stack first). Sent before the child's own record. */
+static __always_inline void vfork_released(struct tracked *t, __u32 child, __u64 now)
+{
+	__u32 tid = t->vfork_tid;
+	struct vs_fork_record *c;
+
+	if (!tid)
+		return;
+	t->vfork_tid = 0;
+	c = bpf_map_lookup_elem(&calls, &tid);
+	if (!c || c->child != child)
+		return;
+	c->ret_ns = now;
+	c->status = (__s32)child;
+	c->flags |= VS_FORK_F_RETURNED;
+	send(c);
+	bpf_map_delete_elem(&calls, &tid);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -241,13 +270,16 @@ int BPF_PROG(vs_fork_exec, struct task_struct *p, pid_t old_pid, struct linux_bi
 	struct tracked *t = bpf_map_lookup_elem(&tracked, &tgid);
 	struct vs_fork_record *r;
 
+	__u64 now = bpf_ktime_get_ns();
+
 	if (!t)
 		return 0;
 	t->execed = 1;
+	vfork_released(t, tgid, now);
 	r = fresh_record(VS_FORK_REC_EXEC);
 	if (!r)
 		return 0;
-	r->ts_ns = bpf_ktime_get_ns();
+	r->ts_ns = now;
 	r->pid = tgid;
 	r->tid = p->pid;
 	r->child = t->root;
@@ -266,6 +298,7 @@ int BPF_PROG(vs_fork_exit, struct task_struct *p, bool group_dead)
 	struct tracked *t;
 	struct vs_fork_record *r;
 	struct signal_struct *sig;
+	__u64 now;
 
 	/* Only the process's last thread ends the process. */
 	if (!group_dead || (p->flags & PF_KTHREAD))
@@ -273,10 +306,12 @@ int BPF_PROG(vs_fork_exit, struct task_struct *p, bool group_dead)
 	t = bpf_map_lookup_elem(&tracked, &tgid);
 	if (!t)
 		return 0;
+	now = bpf_ktime_get_ns();
+	vfork_released(t, tgid, now);
 	r = fresh_record(VS_FORK_REC_EXIT);
 	if (r) {
 		sig = p->signal;
-		r->ts_ns = bpf_ktime_get_ns();
+		r->ts_ns = now;
 		r->pid = tgid;
 		r->tid = p->pid;
 		r->child = t->root;

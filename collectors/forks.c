@@ -18,6 +18,7 @@
 
 #include "../bpf/forks.h"
 #include "forks.skel.h"
+#include "elf_symbol.h"
 #include "../lib/log.h"
 #include "../lib/util.h"
 #include "collector.h"
@@ -133,12 +134,22 @@ static int attach_entry_points(struct vs_collector *c, struct forks *f)
 	for (size_t i = 0; i < VS_ARRAY_SIZE(entry_points); i++) {
 		const struct entry_point *e = &entry_points[i];
 
+		uint64_t offset;
+		int rc;
+
+		/* Resolved here, not by libbpf: libc has posix_spawn twice
+		 * (@GLIBC_2.2.5 and the default @@GLIBC_2.15), and libbpf
+		 * took the old one, which nothing calls. */
+		rc = vs_elf_func_file_offset(path, e->symbol, &offset);
+		if (rc) {
+			pr_info("cannot find %s in %s: %s", e->symbol, path, strerror(-rc));
+			continue;
+		}
 		for (int ret = 0; ret <= e->ret; ret++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = e->symbol, .retprobe = ret,
-				    .bpf_cookie = e->fn);
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = ret, .bpf_cookie = e->fn);
 			struct bpf_link *l = bpf_program__attach_uprobe_opts(
 				ret ? f->skel->progs.vs_fork_return : f->skel->progs.vs_fork_enter,
-				pid, path, 0, &uo);
+				pid, path, offset, &uo);
 
 			if (!l) {
 				pr_info("cannot attach to %s in %s: %s", e->symbol, path,

@@ -35,7 +35,7 @@ int64_t ref_caps_lookup(const char *binary, int64_t forks, const char *helper)
 	if (!ret && stat(binary, &st) < 0)
 		ret = -errno;
 	if (!ret && forks > 0)
-		ret = ref_run_helpers("caps", helper, (uint64_t)forks);
+		ret = ref_run_helpers("caps", helper, (uint64_t)forks, REF_FORK_FORK);
 	REF_PROBE(CAPS_LOOKUP_END, binary, ret);
 	return ret;
 }

@@ -96,7 +96,7 @@ static int64_t op_dispatch(const struct ref_ops *ops, struct ref_worker_state *w
 	case REF_REQ_DBUS:
 		return ws ? op_dbus(ops, ws, req) : -EINVAL;
 	case REF_REQ_FORK:
-		return ref_run_helpers("fork", ops->helper, req->count);
+		return ref_run_helpers("fork", ops->helper, req->count, req->method);
 	case REF_REQ_CAPS:
 		return ref_caps_lookup(ops->caps_binary, (int64_t)req->count, ops->helper);
 	case REF_REQ_BLOCK:

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,7 +40,57 @@ void ref_exec(const char *path)
 	_exit(127);
 }
 
-int64_t ref_fork_helper(const char *reason, const char *path)
+int ref_fork_method_parse(const char *name, enum ref_fork_method *method)
+{
+	static const char *const names[] = { "fork", "vfork", "spawn" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i])) {
+			*method = (enum ref_fork_method)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* posix_spawn with what the fork child does by hand: default SIGPIPE, an
+ * empty signal mask, stdin from /dev/null. The child's pid or -errno. */
+static int64_t spawn(const char *path)
+{
+	char *const argv[] = { (char *)path, NULL };
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	sigset_t none, pipe;
+	int64_t ret;
+	pid_t pid;
+	int err;
+
+	if ((err = posix_spawnattr_init(&attr)))
+		return -err;
+	if ((err = posix_spawn_file_actions_init(&actions))) {
+		posix_spawnattr_destroy(&attr);
+		return -err;
+	}
+	sigemptyset(&none);
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	if (!err)
+		err = posix_spawnattr_setsigmask(&attr, &none);
+	if (!err)
+		err = posix_spawnattr_setsigdefault(&attr, &pipe);
+	if (!err)
+		err = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
+						       O_RDONLY, 0);
+	if (!err)
+		err = posix_spawn(&pid, path, &actions, &attr, argv, environ);
+	ret = err ? -(int64_t)err : (int64_t)pid;
+	posix_spawn_file_actions_destroy(&actions);
+	posix_spawnattr_destroy(&attr);
+	return ret;
+}
+
+int64_t ref_fork_helper(const char *reason, const char *path, enum ref_fork_method method)
 {
 	char exec_path[PATH_MAX];
 	int64_t ret;
@@ -57,7 +108,13 @@ int64_t ref_fork_helper(const char *reason, const char *path)
 		goto out;
 	}
 	strcpy(exec_path, path);
-	pid = fork();
+	if (method == REF_FORK_SPAWN) {
+		ret = spawn(exec_path);
+		goto out;
+	}
+	/* A vfork child shares our memory until it execs: it only resets its
+	 * own signal state and execs (or _exits), as vfork allows. */
+	pid = method == REF_FORK_VFORK ? vfork() : fork();
 	if (pid == 0) {
 		child_reset_signals();
 		ref_exec(exec_path);
@@ -80,14 +137,15 @@ int ref_wait_child(pid_t pid)
 	return -ECHILD;
 }
 
-int ref_run_helpers(const char *reason, const char *path, uint64_t count)
+int ref_run_helpers(const char *reason, const char *path, uint64_t count,
+		    enum ref_fork_method method)
 {
 	uint64_t i;
 	int64_t pid;
 	int err;
 
 	for (i = 0; i < count; i++) {
-		pid = ref_fork_helper(reason, path);
+		pid = ref_fork_helper(reason, path, method);
 		if (pid < 0)
 			return (int)pid;
 		err = ref_wait_child((pid_t)pid);

@@ -1,7 +1,9 @@
 /*
- * Child processes the libvirt way: fork, then exec a helper in the child.
- * fork_begin/fork_end fire in the parent around fork(); exec fires in the
- * child right before execve().
+ * Child processes the libvirt way: fork, then exec a helper in the child;
+ * or through vfork() or posix_spawn(), as other daemons do (glibc's
+ * posix_spawn is a clone(CLONE_VM | CLONE_VFORK)). fork_begin/fork_end fire
+ * in the parent around the call; exec fires in the child right before
+ * execve() (not for posix_spawn, whose child runs no code of ours).
  */
 #ifndef REF_PROC_H
 #define REF_PROC_H
@@ -10,12 +12,23 @@
 
 #include <sys/types.h>
 
+enum ref_fork_method {
+	REF_FORK_FORK,
+	REF_FORK_VFORK,
+	REF_FORK_SPAWN,
+};
+
+/* "fork", "vfork" or "spawn": 0, or -EINVAL. */
+int ref_fork_method_parse(const char *name, enum ref_fork_method *method);
+
 /*
- * Forks a child that execs PATH (no arguments, stdin from /dev/null). Returns
- * the child's pid, or -errno when fork failed. Only the parent returns.
- * fork_begin(reason) at entry, fork_end(reason, pid) at return.
+ * Makes a child that execs PATH (no arguments, stdin from /dev/null) by
+ * METHOD. Returns the child's pid, or -errno when that failed. Only the
+ * parent returns. fork_begin(reason) at entry, fork_end(reason, pid) at
+ * return.
  */
-REF_PROBE_SITE int64_t ref_fork_helper(const char *reason, const char *path);
+REF_PROBE_SITE int64_t ref_fork_helper(const char *reason, const char *path,
+				       enum ref_fork_method method);
 
 /* In a child: exec(path), then execve(). Exits 127 if execve fails. */
 REF_PROBE_SITE __attribute__((noreturn)) void ref_exec(const char *path);
@@ -25,6 +38,7 @@ int ref_wait_child(pid_t pid);
 
 /* Forks, execs and waits for PATH COUNT times, one after the other: 0, or
  * the first error. */
-int ref_run_helpers(const char *reason, const char *path, uint64_t count);
+int ref_run_helpers(const char *reason, const char *path, uint64_t count,
+		    enum ref_fork_method method);
 
 #endif /* REF_PROC_H */

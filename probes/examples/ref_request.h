@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ref_object.h"
+#include "ref_proc.h"
 
 struct ref_conn;
 
@@ -18,7 +19,7 @@ enum ref_req_kind {
 	REF_REQ_WAIT,   /* wait OBJ: lock OBJ and let it go */
 	REF_REQ_SLEEP,  /* sleep MS: keep a worker busy, no lock */
 	REF_REQ_DBUS,   /* dbus METHOD MS [TIMEOUT_MS [OBJ]] */
-	REF_REQ_FORK,   /* fork N */
+	REF_REQ_FORK,   /* fork N [fork|vfork|spawn] */
 	REF_REQ_CAPS,   /* caps N */
 	REF_REQ_BLOCK,  /* block MS: on the main loop itself */
 	REF_REQ_PING,   /* ping: keepalive, answered on the main loop */
@@ -35,6 +36,7 @@ struct ref_request {
 	struct ref_object *then_obj;    /* hold: taken too, after MS, before OBJ is let go */
 	uint64_t ms;
 	uint64_t count;
+	enum ref_fork_method method;    /* fork: how the children are made */
 	uint64_t timeout_ms;            /* dbus; 0: the daemon's default */
 	struct ref_conn *conn;          /* referenced */
 	struct ref_request *next;       /* the pool's queue */

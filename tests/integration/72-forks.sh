@@ -111,6 +111,33 @@ test_forks_ground_truth_refdaemon_uprobes() {
 	ref_ground_truth "$TMP/forks-uprobes.out" --profile refdaemon
 }
 
+# vfork() and posix_spawn(), as other daemons make processes: each one
+# counted (against bpftrace's count of new processes in the same run), its
+# exec seen, and timed in the parent, where a vfork's parent waits until its
+# child execs.
+test_forks_vfork_and_posix_spawn() {
+	local out=$TMP/forks-vfork.out
+	start_ref
+	start_count "$out.bt" "$REF_PID"
+	start_forks "$out" "$REF_PID"
+	"$REFCLIENT" -s "$REF_SOCK" 'fork 3 vfork' 'fork 2 spawn' >"$out.client"
+	stop_forks "$out"
+	stop_count "$out.bt"
+	stop_ref
+	cat "$out" >&2
+	grep -q "^pid $REF_PID: 5 forks (5 timed, .*, 0 failed, 5 exec'd" "$out" ||
+		fail "totals: $(head -1 "$out")"
+	[ "$(total_forks "$out")" = "$(counted "$out.bt" forks)" ] ||
+		fail "forks: virtscope $(total_forks "$out"), bpftrace $(cat "$out.bt")"
+	grep -q "^  /bin/true: 5 execs" "$out" || fail "execs: $(grep -A2 "^Exec'd" "$out")"
+	# the paths from each call's entry (a posix_spawn child's own clone3
+	# has no caller to unwind to)
+	grep -A1 '^  3 forks, .* by fork' "$out" | grep -q '__vfork <- ref_fork_helper <- ref_run_helpers' ||
+		fail "vfork path: $(cat "$out")"
+	grep -A1 '^  2 forks, .* by fork' "$out" | grep -q 'posix_spawn <- ref_fork_helper <- ref_run_helpers' ||
+		fail "posix_spawn path: $(cat "$out")"
+}
+
 # A helper that cannot be exec'd: the child exits 127 without an exec.
 test_forks_child_without_exec() {
 	local out=$TMP/forks-noexec.out
