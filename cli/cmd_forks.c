@@ -289,7 +289,8 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 		rc = -ENOMEM;
 		goto cleanup;
 	}
-	if (start(&s, a, report, folded)) {
+	if ((rc = start(&s, a, report, folded))) {
+		status = vs_cli_start_status(rc);
 		rc = 0;
 		goto cleanup;
 	}

@@ -129,12 +129,18 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 	rc = vs_session_start(&s, err, sizeof(err));
 	if (rc) {
 		pr_err("cannot trace the operations of pid %d: %s", (int)target->pid, err);
+		status = vs_cli_start_status(rc);
 		rc = 0;
 		goto cleanup;
 	}
 	profile = vs_probes_profile(&s.collectors[0]);
-	if (!profile) {
-		pr_err("no profile knows process %d: name one with --profile", (int)target->pid);
+	if (!profile || !vs_probes_nr_attached(&s.collectors[0])) {
+		/* Locks alone are the locks command's: ops would print empty tables. */
+		pr_err("process %d ('%s') makes no call ops can time: %s", (int)target->pid,
+		       target->comm,
+		       profile ? "it maps none of the libraries its profile probes"
+			       : "no profile knows it; name one with --profile");
+		status = VS_EXIT_USAGE;
 		goto cleanup;
 	}
 	fprintf(stderr, "virtscope: timing the operations of pid %d, profile '%s'\n",

@@ -189,6 +189,8 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 	rc = vs_session_start(&s, err, sizeof(err));
 	if (rc) {
 		pr_err("cannot start profiling pid %d: %s", (int)target->pid, err);
+		status = vs_cli_start_status(rc);
+		rc = 0;
 		goto cleanup;
 	}
 	fprintf(stderr, "virtscope: profiling pid %d at %u Hz\n", (int)target->pid, cfg.freq_hz);

@@ -289,6 +289,7 @@ struct run_state {
 	uint64_t start_ns; /* the recording's own start, which a replay's interval begins at */
 };
 
+/* 0, -errno, or the exit status when the session would not start. */
 static int start(struct run_state *st, const struct record_args *a, struct vs_target *target)
 {
 	struct vs_config cfg = {
@@ -312,7 +313,7 @@ static int start(struct run_state *st, const struct record_args *a, struct vs_ta
 	rc = vs_session_start(&st->s, err, sizeof(err));
 	if (rc) {
 		pr_err("cannot record pid %d: %s", (int)target->pid, err);
-		return 1;
+		return vs_cli_start_status(rc);
 	}
 	profile = vs_probes_profile(&st->s.collectors[C_PROBES]);
 	memset(&st->roles, 0, sizeof(st->roles));
@@ -473,6 +474,8 @@ cleanup:
 	vs_recorder_free(st.rec);
 	if (st.have_pm)
 		vs_postmortem_release(&st.pm);
+	if (rc == VS_EXIT_USAGE) /* start()'s verdict on the target */
+		return VS_EXIT_USAGE;
 	return rc ? VS_EXIT_FAILURE : exited ? VS_EXIT_FAILURE : VS_EXIT_OK;
 }
 

@@ -473,6 +473,7 @@ static int run(const struct top_args *a, pid_t pid)
 	rc = attach(&t, pid, err, sizeof(err));
 	if (rc) {
 		pr_err("cannot watch pid %d: %s", (int)pid, err);
+		status = vs_cli_start_status(rc);
 		goto cleanup;
 	}
 	if (!vs_probes_profile(&t.s.collectors[C_PROBES]))
@@ -507,6 +508,7 @@ cleanup:
 int cmd_top(int argc, char **argv)
 {
 	struct top_args a;
+	struct vs_target target;
 	char err[512];
 	int status = parse_args(argc, argv, &a, err, sizeof(err));
 	pid_t pid = a.pid;
@@ -527,6 +529,12 @@ int cmd_top(int argc, char **argv)
 		pr_err("top: %s", err);
 		return VS_EXIT_USAGE;
 	}
+	/* Checked here, as every command does, so that a pid that is no daemon
+	 * is a bad argument; attach() opens it again, as it does on a restart. */
+	status = vs_cli_open_target(pid, NULL, &target);
+	if (status)
+		return status;
+	vs_target_close(&target);
 	if (a.mode == MODE_SCREEN && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))) {
 		pr_err("top: not a terminal: use -b or --json");
 		return VS_EXIT_USAGE;

@@ -258,6 +258,7 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 	rc = vs_session_start(&s, err, sizeof(err));
 	if (rc) {
 		pr_err("cannot trace pid %d: %s", (int)target->pid, err);
+		status = vs_cli_start_status(rc);
 		rc = 0;
 		goto cleanup;
 	}

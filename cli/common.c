@@ -256,3 +256,8 @@ cleanup:
 	vs_target_close(&target);
 	return status;
 }
+
+int vs_cli_start_status(int rc)
+{
+	return rc == -ESRCH || rc == -ENOENT ? VS_EXIT_USAGE : VS_EXIT_FAILURE;
+}

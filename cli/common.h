@@ -58,6 +58,12 @@ int vs_cli_open_target(pid_t pid, const char *daemon, struct vs_target *t);
  * prints which one is missing. 0 or VS_EXIT_FAILURE. */
 int vs_cli_check_privileges(const char *command);
 
+/* The exit status for a session that would not start with rc: a target
+ * that went away while being attached to, or that nothing knows how to
+ * observe (no profile, none of the symbols a profile names), is a bad
+ * argument (VS_EXIT_USAGE); anything else is a failure. */
+int vs_cli_start_status(int rc);
+
 /* Makes SIGINT and SIGTERM stop the session (without SA_RESTART, so a
  * blocking wait returns at once). */
 void vs_cli_handle_signals(void);

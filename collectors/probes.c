@@ -68,7 +68,7 @@ static int for_each_mapped(pid_t pid, int (*fn)(const struct mapped_file *, void
 {
 	char line[PATH_MAX + 128], perms[8], last[PATH_MAX] = "";
 	struct mapped_file *mf = malloc(sizeof(*mf));
-	int rc = 0, n;
+	int rc = 0, n, lines = 0;
 	FILE *f;
 
 	if (!mf)
@@ -84,6 +84,7 @@ static int for_each_mapped(pid_t pid, int (*fn)(const struct mapped_file *, void
 		unsigned int maj, min;
 		char *path;
 
+		lines++;
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n", &start,
 			   &end, perms, &off, &maj, &min, &inode, &n) < 7 || perms[2] != 'x')
 			continue;
@@ -102,7 +103,9 @@ static int for_each_mapped(pid_t pid, int (*fn)(const struct mapped_file *, void
 	}
 	fclose(f);
 	free(mf);
-	return rc;
+	/* No mappings at all: the process is exiting (its memory is gone
+	 * before its pidfd says so). */
+	return rc || lines ? rc : -ESRCH;
 }
 
 struct find_arg {
@@ -137,9 +140,12 @@ int vs_probes_resolve_binary(pid_t pid, const char *binary, char *out, size_t ou
 	struct find_arg fa = { .want = binary, .out = out, .outlen = outlen };
 	char link[64], exe[PATH_MAX];
 	ssize_t n;
+	int rc;
 
-	if (strcmp(binary, "$exe"))
-		return for_each_mapped(pid, match_file, &fa) == 1 ? 0 : -ENOENT;
+	if (strcmp(binary, "$exe")) {
+		rc = for_each_mapped(pid, match_file, &fa);
+		return rc == 1 ? 0 : rc == -ESRCH ? -ESRCH : -ENOENT;
+	}
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	snprintf(out, outlen, "%s", link);
 	n = readlink(link, exe, sizeof(exe) - 1);
@@ -330,6 +336,7 @@ static int attach_all(struct vs_collector *c, struct probes *p)
 {
 	pid_t pid = c->session->target.pid;
 	char path[PATH_MAX];
+	int rc;
 
 	p->links = calloc(p->profile.nr_probes ? p->profile.nr_probes : 1, sizeof(*p->links));
 	if (!p->links)
@@ -338,7 +345,13 @@ static int attach_all(struct vs_collector *c, struct probes *p)
 		const struct vs_profile_probe *pp = &p->profile.probes[i];
 		struct bpf_link *link;
 
-		if (vs_probes_resolve_binary(pid, pp->binary, path, sizeof(path))) {
+		/* The rest would fail one by one, each with a warning. */
+		if (c->session->target.pidfd >= 0 && !vs_target_alive(&c->session->target))
+			return -ESRCH;
+		rc = vs_probes_resolve_binary(pid, pp->binary, path, sizeof(path));
+		if (rc == -ESRCH)
+			return rc;
+		if (rc) {
 			/* A profile for any process probes what each maps. */
 			if (p->profile.match == VS_MATCH_NONE)
 				pr_debug("profile line %d: process %d maps no '%s'", pp->line,
@@ -349,6 +362,8 @@ static int attach_all(struct vs_collector *c, struct probes *p)
 			continue;
 		}
 		link = attach_one(p, pid, i, path);
+		if (!link && errno == ESRCH)
+			return -ESRCH;
 		if (!link) {
 			/* A profile may name probes a given build lacks. */
 			vs_log(errno == ENOENT ? VS_LOG_INFO : VS_LOG_WARN,
@@ -549,6 +564,13 @@ const struct vs_profile *vs_probes_profile(const struct vs_collector *c)
 	const struct probes *p = c->priv;
 
 	return p && p->have_profile ? &p->profile : NULL;
+}
+
+size_t vs_probes_nr_attached(const struct vs_collector *c)
+{
+	const struct probes *p = c->priv;
+
+	return p ? p->nr_links : 0;
 }
 
 int vs_probes_lock_stats(const struct vs_collector *c,

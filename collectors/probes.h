@@ -10,6 +10,9 @@
  * NULL before it started. */
 const struct vs_profile *vs_probes_profile(const struct vs_collector *c);
 
+/* How many of the profile's probes a started collector attached. */
+size_t vs_probes_nr_attached(const struct vs_collector *c);
+
 /* Loads the profile for t: the one named (built-in or a file), else the one
  * that matches it (see probes.c), with its build-id checks applied (on
  * another build, fetches through memory are dropped, with a warning).
@@ -20,7 +23,8 @@ int vs_profile_load_for(const struct vs_target *t, const char *name, struct vs_p
 /* The path to attach a uprobe on BINARY at for process pid: "$exe", or the
  * first mapped file whose name starts with BINARY ("libc.so."), as the
  * process maps it (through /proc/PID/map_files when the path no longer
- * names that file). 0 or -ENOENT. */
+ * names that file). 0, -ENOENT, or -ESRCH when the process maps nothing
+ * (it is exiting). */
 int vs_probes_resolve_binary(pid_t pid, const char *binary, char *out, size_t outlen);
 
 /* Calls fn for every lock the probes counted (bpf/probes.h), until fn

@@ -158,6 +158,11 @@ static int watch(int epfd, int fd, size_t index)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) ? -errno : 0;
 }
 
+static int gone(const struct vs_session *s)
+{
+	return s->target.pidfd >= 0 && !vs_target_alive(&s->target);
+}
+
 int vs_session_start(struct vs_session *s, char *err, size_t errlen)
 {
 	int rc;
@@ -174,6 +179,8 @@ int vs_session_start(struct vs_session *s, char *err, size_t errlen)
 		int fd;
 
 		rc = c->ops->start(c);
+		if (rc && (rc == -ESRCH || gone(s)))
+			goto exited;
 		if (rc) {
 			snprintf(err, errlen, "%s", c->error[0] ? c->error : strerror(-rc));
 			goto fail;
@@ -190,9 +197,17 @@ int vs_session_start(struct vs_session *s, char *err, size_t errlen)
 			 strerror(-rc));
 		goto fail;
 	}
+	/* A target gone before every probe was in place was seen only in
+	 * part: better refused than reported as if it had been quiet. */
+	if (gone(s))
+		goto exited;
 	if (!s->config.keep_privileges && (rc = vs_drop_privileges()))
 		pr_warn("cannot drop the capabilities attaching needed: %s", strerror(-rc));
 	return 0;
+exited:
+	rc = -ESRCH;
+	snprintf(err, errlen, "process %d exited while virtscope attached to it",
+		 (int)s->target.pid);
 fail:
 	vs_session_stop(s);
 	return rc;
@@ -235,7 +250,7 @@ int vs_session_run(struct vs_session *s, uint64_t duration_ns)
 		rc = poll_all(s);
 		if (rc)
 			return rc;
-		if (!vs_target_alive(&s->target))
+		if (gone(s))
 			return -ESRCH;
 	}
 	return poll_all(s);

@@ -9,7 +9,7 @@
 
 enum {
 	OPT_BUS = 256, OPT_NO_DBUS, OPT_DBUS_HANG, OPT_DBUS_TIMEOUT, OPT_HELPER,
-	OPT_CAPS_BINARY, OPT_KA_INTERVAL, OPT_KA_COUNT, OPT_READY_FD,
+	OPT_CAPS_BINARY, OPT_KA_INTERVAL, OPT_KA_COUNT, OPT_READY_FD, OPT_EXIT_WHEN_TRACED,
 };
 
 static const struct option long_options[] = {
@@ -25,6 +25,7 @@ static const struct option long_options[] = {
 	{ "keepalive-interval", required_argument, NULL, OPT_KA_INTERVAL },
 	{ "keepalive-count", required_argument, NULL, OPT_KA_COUNT },
 	{ "ready-fd", required_argument, NULL, OPT_READY_FD },
+	{ "exit-when-traced", no_argument, NULL, OPT_EXIT_WHEN_TRACED },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -46,6 +47,7 @@ static void usage(FILE *out)
 		"      --keepalive-interval S  seconds of client silence per keepalive step, 0 off (5)\n"
 		"      --keepalive-count N     steps before a silent client is dropped (5)\n"
 		"      --ready-fd N            also write the ready line to fd N, then close it\n"
+		"      --exit-when-traced      exit as soon as a tracer enables any probe\n"
 		"  -v, --verbose               say more on stderr\n"
 		"Prints \"ready pid=PID socket=PATH\" on stdout once listening; SIGTERM or\n"
 		"SIGINT stops it cleanly.\n");
@@ -86,6 +88,7 @@ static int parse_one(struct ref_config *cfg, int opt, const char *arg)
 			return -EINVAL;
 		cfg->ready_fd = (int)fd;
 		return 0;
+	case OPT_EXIT_WHEN_TRACED: cfg->exit_when_traced = true; return 0;
 	case 'v': cfg->verbose = true; return 0;
 	default: usage(stderr); return -EINVAL;
 	}

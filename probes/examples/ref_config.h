@@ -19,6 +19,7 @@ struct ref_config {
 	uint64_t keepalive_count;
 	int ready_fd;                   /* -1: stdout only */
 	bool verbose;
+	bool exit_when_traced;          /* a daemon that dies under an attaching tracer */
 };
 
 /* Fills CFG from ARGV: 0, 1 when --help was printed, or -EINVAL after saying

@@ -9,6 +9,7 @@
  * whatever still waits (sleeps, D-Bus calls) first.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "ref_ops.h"
 #include "ref_peer.h"
 #include "ref_pool.h"
+#include "ref_probes.h"
 #include "ref_stop.h"
 #include "ref_util.h"
 
@@ -167,6 +169,31 @@ static void daemon_stop(struct refdaemon *d)
 		close(d->signal_fd);
 }
 
+/* True once a tracer has raised any of the provider's semaphores. */
+static bool traced(void)
+{
+	return VIRTSCOPE_LOCK_ACQUIRE_BEGIN_ENABLED() || VIRTSCOPE_LOCK_ACQUIRED_ENABLED() ||
+	       VIRTSCOPE_LOCK_RELEASE_ENABLED() || VIRTSCOPE_OP_BEGIN_ENABLED() ||
+	       VIRTSCOPE_OP_END_ENABLED() || VIRTSCOPE_FORK_BEGIN_ENABLED() ||
+	       VIRTSCOPE_FORK_END_ENABLED() || VIRTSCOPE_EXEC_ENABLED() ||
+	       VIRTSCOPE_CAPS_LOOKUP_BEGIN_ENABLED() || VIRTSCOPE_CAPS_LOOKUP_END_ENABLED() ||
+	       VIRTSCOPE_DBUS_CALL_BEGIN_ENABLED() || VIRTSCOPE_DBUS_CALL_END_ENABLED() ||
+	       VIRTSCOPE_LOOP_ITERATION_BEGIN_ENABLED() || VIRTSCOPE_LOOP_ITERATION_END_ENABLED() ||
+	       VIRTSCOPE_LOOP_DISPATCH_ENABLED() || VIRTSCOPE_KEEPALIVE_SENT_ENABLED() ||
+	       VIRTSCOPE_KEEPALIVE_RECEIVED_ENABLED() || VIRTSCOPE_KEEPALIVE_TIMEOUT_ENABLED();
+}
+
+/* --exit-when-traced: the first semaphore goes up while the tracer is still
+ * attaching the rest, so exiting then is dying in the middle of an attach,
+ * at a moment a test can choose. */
+static void *exit_when_traced(void *arg)
+{
+	(void)arg;
+	while (!traced())
+		usleep(200);
+	_exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	struct refdaemon d = { .signal_fd = -1 };
@@ -183,6 +210,16 @@ int main(int argc, char **argv)
 	if (err) {
 		ref_warn("cannot start: %s", strerror(-err));
 		goto cleanup;
+	}
+	if (d.cfg.exit_when_traced) {
+		pthread_t t;
+
+		err = -pthread_create(&t, NULL, exit_when_traced, NULL);
+		if (err) {
+			ref_warn("cannot start the tracer watch: %s", strerror(-err));
+			goto cleanup;
+		}
+		pthread_detach(t);
 	}
 	say_ready(&d);
 	err = ref_loop_run(&d.loop);

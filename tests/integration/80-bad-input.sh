@@ -32,7 +32,7 @@ test_bad_input_every_subcommand() {
 		"-p $LAB_PID -p $LAB_PID --daemon libvirtd"
 		""                                  # no target at all
 	)
-	for cmd in profile trace locks ops offcpu forks; do
+	for cmd in profile trace locks ops offcpu forks "top -b -n 1" "record -o $TMP/bad.vsr"; do
 		for args in "${cases[@]}"; do
 			case_no=$((case_no + 1))
 			rc=0
@@ -40,6 +40,7 @@ test_bad_input_every_subcommand() {
 			timeout 20 "$VIRTSCOPE" $cmd $args >/dev/null 2>"$TMP/bad.err" || rc=$?
 			[ "$rc" -eq 2 ] || fail "'$cmd $args': exit $rc, not 2: $(cat "$TMP/bad.err")"
 			expect_one_line_error "$TMP/bad.err" || fail "'$cmd $args': $(cat "$TMP/bad.err")"
+			[ ! -e "$TMP/bad.vsr" ] || fail "'$cmd $args' left a recording behind"
 		done
 	done
 	# frequencies only profile samples at
@@ -52,4 +53,48 @@ test_bad_input_every_subcommand() {
 	done
 	kill "$ZOMBIE_PARENT" 2>/dev/null || true
 	echo "$case_no cases" >&2
+}
+
+# Not a daemon these commands can say anything about: a plain sleep has no
+# profile to trace and makes no call ops could time (the others work on any
+# process, as the "any daemon" analyses must).
+test_bad_input_not_a_daemon() {
+	local cmd rc
+	sleep 60 &
+	local pid=$!
+	for cmd in trace ops; do
+		rc=0
+		"$VIRTSCOPE" $cmd -p "$pid" -d 1 >/dev/null 2>"$TMP/bad.err" || rc=$?
+		[ "$rc" -eq 2 ] && expect_one_line_error "$TMP/bad.err" ||
+			fail "'$cmd' on sleep: exit $rc: $(cat "$TMP/bad.err")"
+		grep -q "sleep" "$TMP/bad.err" || fail "'$cmd' does not name the process: $(cat "$TMP/bad.err")"
+	done
+	kill "$pid"
+}
+
+# A process that exits while virtscope attaches to it: the reference daemon
+# exits the moment its first probe's semaphore goes up, which is in the
+# middle of the attach. Every command that attaches probes refuses the run
+# (what it would report covers part of nothing), in one line, with status 2,
+# and leaves nothing attached.
+test_bad_input_exits_during_attach() {
+	local cmd rc sock out pid before
+	before=$(bpftool -j link list | python3 -c "import json, sys; print(len(json.load(sys.stdin)))")
+	for cmd in trace locks "locks --all" ops offcpu forks "top -b -n 2" "record -o $TMP/attach.vsr"; do
+		sock=$TMP/exiting.$RANDOM.sock
+		"$BUILD/refdaemon" --socket "$sock" --no-dbus --exit-when-traced >"$sock.out" 2>&1 &
+		for _ in $(seq 100); do grep -q '^ready' "$sock.out" 2>/dev/null && break; sleep 0.05; done
+		pid=$(sed -n 's/^ready pid=\([0-9]*\).*/\1/p' "$sock.out")
+		[ -n "$pid" ] || fail "refdaemon did not start: $(cat "$sock.out")"
+		rc=0
+		# shellcheck disable=SC2086
+		timeout 20 "$VIRTSCOPE" $cmd -p "$pid" -d 5 >/dev/null 2>"$TMP/bad.err" || rc=$?
+		wait "$pid" 2>/dev/null || true
+		[ "$rc" -eq 2 ] && expect_one_line_error "$TMP/bad.err" ||
+			fail "'$cmd' on a process exiting during attach: exit $rc: $(cat "$TMP/bad.err")"
+		grep -q "exited while virtscope attached" "$TMP/bad.err" ||
+			fail "'$cmd': $(cat "$TMP/bad.err")"
+		[ ! -e "$TMP/attach.vsr" ] || fail "'$cmd' left a recording behind"
+	done
+	[ "$(bpftool -j link list | python3 -c "import json, sys; print(len(json.load(sys.stdin)))")" -eq "$before" ] || fail "links left attached"
 }
