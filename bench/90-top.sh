@@ -9,25 +9,13 @@ source bench/lib.sh
 SECS=${SECS:-20}
 NDOM=${NDOM:-1000}
 
-# 1000 domains on the test driver. Its state lives while a connection holds
-# it, so one virsh defines them all and stays connected (reading its stdin)
-# until the measurement is over.
-xmls=$(mktemp -d /tmp/virtscope-bench-top.XXXXXX)
+# 1000 domains on the test driver, kept while top runs.
 holder=""
-cleanup() { [ -z "$holder" ] || kill "$holder" 2>/dev/null || true; rm -rf "$xmls"; }
+cleanup() { [ -z "$holder" ] || kill "$holder" 2>/dev/null || true; }
 trap cleanup EXIT
-for i in $(seq "$NDOM"); do
-	printf '<domain type="test"><name>topbench%d</name><memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>\n' "$i" >"$xmls/$i.xml"
-	echo "define $xmls/$i.xml"
-done >"$xmls/cmds"
-{ cat "$xmls/cmds"; sleep $((SECS + 60)); } | virsh -q -c "$TEST_URI" >/dev/null 2>&1 &
-holder=$(jobs -p | tail -1)
-defined=0
-for _ in $(seq 240); do
-	defined=$(virsh -q -c "$TEST_URI" list --all --name 2>/dev/null | grep -c '^topbench' || true)
-	[ "$defined" -ge "$NDOM" ] && break
-	sleep 0.5
-done
+define_test_domains topbench "$NDOM" $((SECS + 60))
+holder=$TEST_HOLDER
+defined=$DEFINED
 
 cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
@@ -44,7 +32,7 @@ wait "$vs" || true
 hz=$(getconf CLK_TCK)
 pct=$(awk -v a="$t0" -v b="$t1" -v s="$s0" -v e="$s1" -v hz="$hz" 'BEGIN { printf "%.2f", (b - a) / hz / (e - s) * 100 }')
 rpcs=$(awk '/^RPC [0-9.]+\/s/ { sub(/\/s/, "", $2); if ($2 > m) m = $2 } END { printf "%.0f", m }' "$out")
-self=$(awk '/\(virtscope [0-9.]+%\)/ { match($0, /virtscope [0-9.]+%/); v = substr($0, RSTART + 10, RLENGTH - 11); s += v; n++ } END { printf "%.2f", n ? s / n : 0 }' "$out")
+self=$(awk '/\(virtscope [0-9.]+%/ { match($0, /virtscope [0-9.]+%/); v = substr($0, RSTART + 10, RLENGTH - 11); s += v; n++ } END { printf "%.2f", n ? s / n : 0 }' "$out")
 rm -f "$out" "$out.err"
 
 echo "## Cost of virtscope top"

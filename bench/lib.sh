@@ -62,3 +62,39 @@ compare() {
 		"$(ratio "$(echo "$m" | tr ' ' '\n' | grep . | mean)" "$(echo "$a" | tr ' ' '\n' | grep . | mean)")" \
 		"$(ratio_se "$a" "$m")"
 }
+
+# define_test_domains PREFIX N SECS: defines PREFIX1..PREFIXN on the test
+# driver and keeps them for SECS seconds. The driver's state lives while a
+# connection holds it, so one virsh defines them all and stays connected
+# (reading its stdin). Sets DEFINED (how many are defined) and TEST_HOLDER
+# (the virsh to kill when done).
+define_test_domains() {
+	local prefix=$1 n=$2 secs=$3 xmls i
+	xmls=$(mktemp -d /tmp/virtscope-bench-domains.XXXXXX)
+	for i in $(seq "$n"); do
+		printf '<domain type="test"><name>%s%d</name><memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>\n' "$prefix" "$i" >"$xmls/$i.xml"
+		echo "define $xmls/$i.xml"
+	done >"$xmls/cmds"
+	{ cat "$xmls/cmds"; sleep "$secs"; } | virsh -q -c "$TEST_URI" >/dev/null 2>&1 &
+	TEST_HOLDER=$!
+	DEFINED=0
+	for _ in $(seq 240); do
+		DEFINED=$(virsh -q -c "$TEST_URI" list --all --name 2>/dev/null | grep -c "^$prefix" || true)
+		[ "$DEFINED" -ge "$n" ] && break
+		sleep 0.5
+	done
+	rm -rf "$xmls"
+}
+
+# peak_rss_kib PID SECS: samples PID's VmRSS every 0.5 s for SECS seconds,
+# or until it exits, and prints the largest.
+peak_rss_kib() {
+	local pid=$1 secs=$2 peak=0 v
+	for _ in $(seq $((secs * 2))); do
+		v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || break
+		[ -n "$v" ] || break
+		[ "$v" -gt "$peak" ] && peak=$v
+		sleep 0.5
+	done
+	echo "$peak"
+}

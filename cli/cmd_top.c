@@ -247,7 +247,7 @@ static int on_wait(const struct vs_lock_wait_now *w, void *arg)
 static void read_sources(struct top *t)
 {
 	struct vs_top_model *m = &t->model;
-	uint64_t ticks = 0, start = 0, self = 0, self_start;
+	uint64_t ticks = 0, start = 0, self = 0, self_start, self_rss = 0;
 	struct vs_collector_stats st;
 	struct vs_offcpu_info info = { 0 };
 	pid_t pid = t->s.target.pid;
@@ -262,6 +262,8 @@ static void read_sources(struct top *t)
 	vs_proc_times(getpid(), &self, &self_start);
 	vs_session_stats(&t->s, &st);
 	vs_top_model_process(m, ticks, start, self, info.loop.busy_max_ns, st.events);
+	if (!vs_proc_rss_kib(getpid(), &self_rss))
+		vs_top_model_self_rss(m, self_rss);
 }
 
 static void show(struct top *t)

@@ -94,3 +94,20 @@ int vs_proc_times(pid_t pid, uint64_t *cpu_ticks, uint64_t *start_ticks)
 		*cpu_ticks = t.cpu_ticks;
 	return rc;
 }
+
+int vs_proc_rss_kib(pid_t pid, uint64_t *rss_kib)
+{
+	unsigned long long size, resident;
+	char path[64], buf[256];
+	long page = sysconf(_SC_PAGESIZE);
+	int rc;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+	rc = read_small(path, buf, sizeof(buf));
+	if (rc)
+		return rc == -ENOENT ? -ESRCH : rc;
+	if (sscanf(buf, "%llu %llu", &size, &resident) != 2 || page <= 0)
+		return -EINVAL;
+	*rss_kib = resident * (uint64_t)page / 1024;
+	return 0;
+}

@@ -22,4 +22,7 @@ int vs_proc_tasks(pid_t pid, int (*fn)(const struct vs_proc_task *t, void *arg),
  * start, in ticks after boot. 0 or -errno. */
 int vs_proc_times(pid_t pid, uint64_t *cpu_ticks, uint64_t *start_ticks);
 
+/* The process's resident memory in KiB, from /proc/PID/statm. 0 or -errno. */
+int vs_proc_rss_kib(pid_t pid, uint64_t *rss_kib);
+
 #endif

@@ -662,6 +662,11 @@ void vs_top_model_process(struct vs_top_model *m, uint64_t cpu_ticks, uint64_t s
 	m->hdr.events = events;
 }
 
+void vs_top_model_self_rss(struct vs_top_model *m, uint64_t rss_kib)
+{
+	m->hdr.self_rss_kib = rss_kib;
+}
+
 /* ---- the tick ---- */
 
 static void close_entries(struct vs_htab *h)

@@ -126,6 +126,7 @@ struct vs_top_header {
 	uint32_t threads;
 	double cpu_pct;          /* the daemon, last interval, % of one CPU */
 	double self_cpu_pct;     /* virtscope itself */
+	uint64_t self_rss_kib;   /* and its resident memory */
 	double interval_s;       /* the last interval's length */
 	struct vs_top_figure rpcs, forks, dbus, keepalive_timeouts, lost, stalls;
 	uint64_t stall_max_ever_ns; /* from the loop's own counts */
@@ -177,6 +178,8 @@ void vs_top_model_lock(struct vs_top_model *m, uint64_t addr, const struct vs_lo
 void vs_top_model_wait_now(struct vs_top_model *m, const struct vs_lock_wait_now *w);
 void vs_top_model_process(struct vs_top_model *m, uint64_t cpu_ticks, uint64_t start_ticks,
 			  uint64_t self_ticks, uint64_t stall_max_ever_ns, uint64_t events);
+/* virtscope's own resident memory, shown beside its CPU. */
+void vs_top_model_self_rss(struct vs_top_model *m, uint64_t rss_kib);
 /* Clears what is "now" before the readings of a new refresh. */
 void vs_top_model_begin_refresh(struct vs_top_model *m);
 

@@ -29,8 +29,10 @@ int vs_top_header_lines(const struct vs_top_model *m, char lines[][128], int max
 
 	uptime(up, sizeof(up), h->uptime_s);
 	if (n < max)
-		snprintf(lines[n++], 128, "%s pid %u  up %s  %u threads  CPU %.1f%%  (virtscope %.1f%%)",
-			 h->daemon, h->pid, up, h->threads, h->cpu_pct, h->self_cpu_pct);
+		snprintf(lines[n++], 128,
+			 "%s pid %u  up %s  %u threads  CPU %.1f%%  (virtscope %.1f%%, %.0f MiB)",
+			 h->daemon, h->pid, up, h->threads, h->cpu_pct, h->self_cpu_pct,
+			 (double)h->self_rss_kib / 1024);
 	if (n < max)
 		snprintf(lines[n++], 128, "RPC %.1f/s  forks %.1f/s  D-Bus %.1f/s  keepalive timeouts %llu (%llu)",
 			 rate(m, h->rpcs.last.count), rate(m, h->forks.last.count),
@@ -113,6 +115,7 @@ static void json_header(FILE *out, const struct vs_top_model *m)
 	json_num(out, h->cpu_pct);
 	fprintf(out, ",\"virtscope_cpu_pct\":");
 	json_num(out, h->self_cpu_pct);
+	fprintf(out, ",\"virtscope_rss_kib\":%llu", (unsigned long long)h->self_rss_kib);
 	fprintf(out, ",\"interval_s\":");
 	json_num(out, h->interval_s);
 	fprintf(out, ",\"rpcs_per_s\":");
