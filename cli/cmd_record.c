@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -479,6 +482,27 @@ cleanup:
 	return rc ? VS_EXIT_FAILURE : exited ? VS_EXIT_FAILURE : VS_EXIT_OK;
 }
 
+/* The recorder creates its file only once attached, exclusively; a name it
+ * could never create is a bad argument, said before anything is attached. */
+static int check_output(const struct vs_target *t, void *arg)
+{
+	const struct record_args *a = arg;
+	char dir[PATH_MAX];
+	struct stat st;
+
+	(void)t;
+	if (!lstat(a->ro.path, &st)) {
+		pr_err("record: '%s' exists: a recording is never written over", a->ro.path);
+		return VS_EXIT_USAGE;
+	}
+	snprintf(dir, sizeof(dir), "%s", a->ro.path);
+	if (access(dirname(dir), W_OK | X_OK)) {
+		pr_err("record: cannot create '%s': %s", a->ro.path, strerror(errno));
+		return VS_EXIT_USAGE;
+	}
+	return 0;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_args a;
@@ -488,6 +512,7 @@ int cmd_record(int argc, char **argv)
 	struct vs_cli_observer o = {
 		.command = "record",
 		.target = &t,
+		.check = check_output,
 		.run = run,
 		.arg = &a,
 		.usage = usage,

@@ -34,6 +34,8 @@ test_bad_input_every_subcommand() {
 	)
 	for cmd in profile trace locks ops offcpu forks "top -b -n 1" "record -o $TMP/bad.vsr"; do
 		for args in "${cases[@]}"; do
+			# top without a target finds the one daemon running, by design
+			[ -z "$args" ] && [[ $cmd == top* ]] && continue
 			case_no=$((case_no + 1))
 			rc=0
 			# shellcheck disable=SC2086

@@ -159,5 +159,5 @@ test_record_bad_files() {
 	./virtscope record -p "$LAB_PID" -o "$TMP/link.vsr" -d 1 2>"$TMP/err" && fail "recorded through a symlink"
 	[ ! -e "$TMP/elsewhere" ] || fail "the symlink's target was created"
 	./virtscope record -p "$LAB_PID" -o "$rec" -d 1 2>"$TMP/err" && fail "overwrote a recording"
-	grep -q 'File exists' "$TMP/err" || fail "$(cat "$TMP/err")"
+	grep -q 'exists: a recording is never written over' "$TMP/err" || fail "$(cat "$TMP/err")"
 }
