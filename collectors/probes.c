@@ -81,7 +81,7 @@ static int for_each_mapped(pid_t pid, int (*fn)(const struct mapped_file *, void
 	f = fopen(line, "re");
 	if (!f) {
 		free(mf);
-		return -errno;
+		return errno == ENOENT ? -ESRCH : -errno;
 	}
 	while (!rc && fgets(line, sizeof(line), f)) {
 		uint64_t start, end, off, inode;
@@ -349,9 +349,8 @@ static int attach_all(struct vs_collector *c, struct probes *p)
 		const struct vs_profile_probe *pp = &p->profile.probes[i];
 		struct bpf_link *link;
 
-		/* The rest would fail one by one, each with a warning. */
-		if (c->session->target.pidfd >= 0 && !vs_target_alive(&c->session->target))
-			return -ESRCH;
+		/* A process gone makes the rest fail one by one, each with a
+		 * warning: stop at the first. */
 		rc = vs_probes_resolve_binary(pid, pp->binary, path, sizeof(path));
 		if (rc == -ESRCH)
 			return rc;
