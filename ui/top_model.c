@@ -436,12 +436,14 @@ static void on_lock(struct vs_top_model *m, const struct vs_event *ev)
 		vs_fork_op_name(ev->lock.job, job, sizeof(job));
 	if (ev->lock.holder_job)
 		vs_fork_op_name(ev->lock.holder_job, holder_job, sizeof(holder_job));
-	snprintf(what, sizeof(what), "%s%s%s waited for %s, held by %s %u%s%s%s%s",
+	/* cut at the story's end when long: its start says most */
+	if (snprintf(what, sizeof(what), "%s%s%s waited for %s, held by %s %u%s%s%s%s",
 		 ev->comm, job[0] ? " in " : "", job, lock,
 		 ev->lock.holder_comm ? ev->lock.holder_comm : "thread", ev->lock.holder_tid,
 		 holder_job[0] ? " in " : "", holder_job,
 		 ev->lock.holder_call ? ", blocked in " : "",
-		 ev->lock.holder_call ? ev->lock.holder_call : "");
+		 ev->lock.holder_call ? ev->lock.holder_call : "") < 0)
+		return;
 	add_story(m, VS_TOP_CHAIN, ev, what);
 }
 

@@ -229,7 +229,8 @@ static void offcpu_cell(struct vs_top_cell *c, const struct vs_top_model *m,
 	c->num = ms(total);
 }
 
-/* What a thread is doing now, and since when (its sort key). */
+/* What a thread is doing now, and since when (its sort key). A long one is
+ * cut at the cell's end: its start says most. */
 static void now_cell(struct vs_top_cell *c, const struct vs_top_model *m,
 		     const struct vs_top_thread *th)
 {
@@ -240,22 +241,22 @@ static void now_cell(struct vs_top_cell *c, const struct vs_top_model *m,
 		snprintf(job, sizeof(job), "%s%s%s", th->job, th->domain[0] ? " " : "", th->domain);
 	if (th->wait_lock[0]) {
 		since = th->wait_since;
-		snprintf(c->text, sizeof(c->text), "wait %.60s %.1fs <- %u%s%.40s%s%.40s", th->wait_lock,
+		text(c, "wait %.60s %.1fs <- %u%s%.40s%s%.40s", th->wait_lock,
 			 age_s(m, since), th->wait_owner, th->wait_owner_job[0] ? " " : "",
 			 th->wait_owner_job, job[0] ? " | " : "", job);
 	} else if (th->dbus[0]) {
 		since = th->dbus_since;
-		snprintf(c->text, sizeof(c->text), "%s%sD-Bus %s %.1fs", job, job[0] ? ": " : "",
+		text(c, "%s%sD-Bus %s %.1fs", job, job[0] ? ": " : "",
 			 th->dbus, age_s(m, since));
 	} else if (th->qmp[0]) {
 		since = th->qmp_since;
-		snprintf(c->text, sizeof(c->text), "%s%sQMP %s %.1fs", job, job[0] ? ": " : "",
+		text(c, "%s%sQMP %s %.1fs", job, job[0] ? ": " : "",
 			 th->qmp, age_s(m, since));
 	} else if (job[0]) {
 		since = th->job_since;
-		snprintf(c->text, sizeof(c->text), "%s %.1fs", job, age_s(m, since));
+		text(c, "%s %.1fs", job, age_s(m, since));
 	} else {
-		snprintf(c->text, sizeof(c->text), "%s", th->state == 'R' ? "running" : "-");
+		text(c, "%s", th->state == 'R' ? "running" : "-");
 	}
 	c->has_num = 1;
 	c->num = since ? age_s(m, since) : 0;

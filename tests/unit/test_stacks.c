@@ -74,5 +74,43 @@ static void forget_before_an_epoch(void)
 	vs_stacks_free(st);
 }
 
+/* Many ids, forgotten over several rounds as a flight recorder does: the
+ * survivors (one old stack kept in use, the newest ones) stay readable
+ * across the emptied parts of the id table, and ids go on from where they
+ * were. Run under ASan, a block freed too early or never is caught here. */
+static void forget_many_over_rounds(void)
+{
+	struct vs_stacks *st = vs_stacks_new();
+	enum { N = 10000 };
+	vs_stack_id first = 0, last = 0, id;
+
+	CHECK(st);
+	for (uint64_t round = 1; round <= 4; round++) {
+		vs_stacks_set_epoch(st, round);
+		for (uint64_t i = 0; i < N; i++) {
+			uint64_t u = 0x400000 + round * N + i;
+
+			id = vs_stacks_intern(st, 7, NULL, 0, &u, 1, 0);
+			CHECK(id == last + 1);
+			last = id;
+		}
+		if (round == 1)
+			first = 1;
+		CHECK(vs_stacks_touch(st, first));
+		CHECK(vs_stacks_forget_before(st, round) == (round == 1 ? 0 : round == 2 ? N - 1 : N));
+		CHECK(vs_stacks_get(st, first) && vs_stacks_get(st, first)->ips[0] == 0x400000 + N);
+		CHECK(vs_stacks_get(st, last) && vs_stacks_get(st, last)->ips[0] == 0x400000 + round * N + N - 1);
+		CHECK(round == 1 || !vs_stacks_get(st, last - N));
+	}
+	CHECK(vs_stacks_count(st) == 4 * N);
+	vs_stacks_set_epoch(st, 9);
+	CHECK(vs_stacks_forget_before(st, 9) == N + 1);
+	CHECK(!vs_stacks_get(st, first) && !vs_stacks_get(st, last));
+	id = vs_stacks_intern(st, 7, NULL, 0, &(uint64_t){ 1 }, 1, 0);
+	CHECK(id == 4 * N + 1 && vs_stacks_get(st, id));
+	vs_stacks_free(st);
+}
+
 UNIT_SUITE(stacks, UNIT_TEST(intern_dedups), UNIT_TEST(empty_stack),
-	   UNIT_TEST(lookup_ip_of_return_addresses), UNIT_TEST(forget_before_an_epoch));
+	   UNIT_TEST(lookup_ip_of_return_addresses), UNIT_TEST(forget_before_an_epoch),
+	   UNIT_TEST(forget_many_over_rounds));
