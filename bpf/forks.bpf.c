@@ -2,8 +2,9 @@
 /* Forks of the target and what became of each child (see forks.h). A fork
  * through a probed libc entry point is sent when the call returns in the
  * parent, so that one record carries the whole parent-side cost; a vfork
- * when its child execs or exits, which is when the parent goes on; one
- * without either (a raw clone) when the child is created. */
+ * when its child execs or exits, which is when the parent goes on; a raw
+ * fork, vfork or clone system call at its exit when system calls are timed,
+ * else when the child is created. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -15,10 +16,12 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define PF_KTHREAD 0x00200000
+#define CLONE_THREAD 0x00010000
 #define SIGNAL_GROUP_EXIT 0x00000004
 
 const volatile __u32 targ_tgid = 0;
 const volatile __u64 wakeup_bytes = 1 << 20;
+const volatile bool time_syscalls = false;
 
 __u64 lost = 0;
 
@@ -156,9 +159,16 @@ int vs_fork_return(struct pt_regs *ctx)
 
 /* ---- the scheduler's process events ---- */
 
+static __always_inline int is_syscall_fn(__u32 fn)
+{
+	return fn == VS_FORK_FN_SYS_FORK || fn == VS_FORK_FN_SYS_VFORK || fn == VS_FORK_FN_SYS_CLONE;
+}
+
+/* The call's end is seen: its return, or its system call's exit. */
 static __always_inline int has_return_probe(__u32 fn)
 {
-	return fn == VS_FORK_FN_FORK || fn == VS_FORK_FN_SPAWN || fn == VS_FORK_FN_SPAWNP;
+	return fn == VS_FORK_FN_FORK || fn == VS_FORK_FN_SPAWN || fn == VS_FORK_FN_SPAWNP ||
+	       is_syscall_fn(fn) || (fn == VS_FORK_FN_CLONE && time_syscalls);
 }
 
 /* The target itself made a process. */
@@ -326,4 +336,121 @@ int BPF_PROG(vs_fork_exit, struct task_struct *p, bool group_dead)
 	}
 	bpf_map_delete_elem(&tracked, &tgid);
 	return 0;
+}
+
+/* ---- the fork system calls (only when time_syscalls) ---- */
+
+static __always_inline int syscall_enter(__u32 fn, __u64 clone_flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct vs_fork_record *r, *c;
+	struct pt_regs uregs;
+
+	if (id >> 32 != targ_tgid)
+		return 0;
+	c = bpf_map_lookup_elem(&calls, &tid);
+	if (clone_flags & CLONE_THREAD) {
+		/* a thread: clone() was not forking after all */
+		if (c && c->fn == VS_FORK_FN_CLONE)
+			bpf_map_delete_elem(&calls, &tid);
+		return 0;
+	}
+	if (c)
+		return 0; /* inside a wrapper, timed from its entry */
+	r = fresh_record(VS_FORK_REC_FORK);
+	if (!r)
+		return 0;
+	if (bpf_map_update_elem(&calls, &tid, r, BPF_ANY)) {
+		__sync_fetch_and_add(&lost, 1);
+		return 0;
+	}
+	c = bpf_map_lookup_elem(&calls, &tid);
+	if (!c)
+		return 0;
+	c->ts_ns = bpf_ktime_get_ns();
+	c->pid = targ_tgid;
+	c->tid = tid;
+	c->fn = fn;
+	bpf_get_current_comm(c->comm, sizeof(c->comm));
+	if (!vs_current_user_regs(&uregs))
+		take_stack(c, &uregs);
+	return 0;
+}
+
+static __always_inline int syscall_exit(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct vs_fork_record *c;
+
+	/* a child returns from the call too, in another process */
+	if (id >> 32 != targ_tgid)
+		return 0;
+	c = bpf_map_lookup_elem(&calls, &tid);
+	if (!c || !(is_syscall_fn(c->fn) || c->fn == VS_FORK_FN_CLONE))
+		return 0;
+	if (!c->child && ret >= 0) {
+		bpf_map_delete_elem(&calls, &tid); /* it made a thread */
+		return 0;
+	}
+	c->ret_ns = bpf_ktime_get_ns();
+	c->status = (__s32)ret;
+	c->flags |= VS_FORK_F_RETURNED;
+	send(c);
+	bpf_map_delete_elem(&calls, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_fork")
+int vs_sys_enter_fork(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_enter(VS_FORK_FN_SYS_FORK, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_vfork")
+int vs_sys_enter_vfork(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_enter(VS_FORK_FN_SYS_VFORK, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_clone")
+int vs_sys_enter_clone(struct trace_event_raw_sys_enter *ctx)
+{
+	return syscall_enter(VS_FORK_FN_SYS_CLONE, ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_clone3")
+int vs_sys_enter_clone3(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 flags = 0;
+
+	/* struct clone_args starts with its flags */
+	if (bpf_probe_read_user(&flags, sizeof(flags), (void *)ctx->args[0]))
+		return 0;
+	return syscall_enter(VS_FORK_FN_SYS_CLONE, flags);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fork")
+int vs_sys_exit_fork(struct trace_event_raw_sys_exit *ctx)
+{
+	return syscall_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_vfork")
+int vs_sys_exit_vfork(struct trace_event_raw_sys_exit *ctx)
+{
+	return syscall_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone")
+int vs_sys_exit_clone(struct trace_event_raw_sys_exit *ctx)
+{
+	return syscall_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone3")
+int vs_sys_exit_clone3(struct trace_event_raw_sys_exit *ctx)
+{
+	return syscall_exit(ctx->ret);
 }

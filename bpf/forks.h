@@ -7,7 +7,11 @@
  * the start of the parent's cost, their return its end. The target's
  * descendants are tracked so that an exec or an exit in a grandchild (a
  * daemonized QEMU) is tied to the daemon's fork it descends from. Threads
- * (CLONE_THREAD) are not forks. Shared by forks.bpf.c and
+ * (CLONE_THREAD) are not forks. Optionally (time_syscalls), the target's
+ * fork, vfork, clone and clone3 system calls are timed too, so that a fork
+ * outside libc's wrappers has its cost; that puts every system call on the
+ * machine on the kernel's slower traced path while attached, so only the
+ * forks command asks for it. Shared by forks.bpf.c and
  * collectors/forks.c. */
 #ifndef VS_BPF_FORKS_H
 #define VS_BPF_FORKS_H
@@ -21,7 +25,12 @@ enum vs_fork_fn {
 	VS_FORK_FN_VFORK,   /* entry only: the child borrows the parent's stack */
 	VS_FORK_FN_SPAWN,   /* posix_spawn() */
 	VS_FORK_FN_SPAWNP,  /* posix_spawnp() */
-	VS_FORK_FN_CLONE,   /* clone(), entry only: the child never returns from it */
+	VS_FORK_FN_CLONE,   /* clone(): entry only, unless system calls are timed */
+	/* System calls made outside those wrappers (a raw clone, as Go's runtime
+	 * makes), timed from entry to exit when system calls are timed: */
+	VS_FORK_FN_SYS_FORK,
+	VS_FORK_FN_SYS_VFORK,
+	VS_FORK_FN_SYS_CLONE, /* clone or clone3 */
 	VS_FORK_FN_MAX,
 };
 

@@ -28,6 +28,9 @@ static const char usage[] =
 	"the programs its children exec'd and how long that took, and the children that\n"
 	"never exec'd. Operations come from the daemon's profile (libvirtd: the RPC each\n"
 	"worker runs, capability lookups, virCommandRun and other forking functions).\n"
+	"A fork made by a raw system call, outside libc, is timed by its system call:\n"
+	"while attached, every system call on the machine takes the kernel's slower\n"
+	"traced path (as with any system-call tracepoint).\n"
 	"\n"
 	"  -p, --pid PID          the process\n"
 	"      --daemon NAME      the one process with this name\n"
@@ -270,6 +273,8 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 		.profile = a->profile,
 		.probe_kinds = 1u << VS_PK_THREAD_JOB | 1u << VS_PK_SPAN_BEGIN |
 			       1u << VS_PK_SPAN_END,
+		/* a fork outside libc's wrappers is timed too */
+		.fork_syscalls = 1,
 	};
 	const struct vs_profile *profile;
 	struct vs_fork_report *report = NULL;

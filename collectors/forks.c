@@ -20,6 +20,7 @@
 #include "forks.skel.h"
 #include "elf_symbol.h"
 #include "../lib/log.h"
+#include "../lib/tracefs.h"
 #include "../lib/util.h"
 #include "collector.h"
 #include "probes.h"
@@ -43,6 +44,13 @@ static const struct entry_point entry_points[] = {
 	{ "clone", VS_FORK_FN_CLONE, 0 },
 };
 
+/* What a fork outside those wrappers is called, when system calls are timed. */
+static const char *const syscall_names[] = {
+	[VS_FORK_FN_SYS_FORK] = "fork syscall",
+	[VS_FORK_FN_SYS_VFORK] = "vfork syscall",
+	[VS_FORK_FN_SYS_CLONE] = "clone syscall",
+};
+
 #define MAX_LINKS (2 * VS_ARRAY_SIZE(entry_points))
 
 struct forks {
@@ -58,7 +66,7 @@ static const char *fn_name(uint32_t fn)
 	for (size_t i = 0; i < VS_ARRAY_SIZE(entry_points); i++)
 		if (entry_points[i].fn == fn)
 			return entry_points[i].symbol;
-	return NULL;
+	return fn < VS_ARRAY_SIZE(syscall_names) ? syscall_names[fn] : NULL;
 }
 
 static void emit_fork(struct vs_collector *c, const struct vs_fork_record *r, size_t size)
@@ -162,6 +170,29 @@ static int attach_entry_points(struct vs_collector *c, struct forks *f)
 	return 0;
 }
 
+/* The system-call tracepoints load only when asked for (they slow every
+ * system call on the machine while attached), and need tracefs, which is
+ * mounted if nothing has yet. */
+static int set_syscall_programs(struct vs_collector *c, struct forks_bpf *skel, int on)
+{
+	struct bpf_program *progs[] = {
+		skel->progs.vs_sys_enter_fork,  skel->progs.vs_sys_exit_fork,
+		skel->progs.vs_sys_enter_vfork, skel->progs.vs_sys_exit_vfork,
+		skel->progs.vs_sys_enter_clone, skel->progs.vs_sys_exit_clone,
+		skel->progs.vs_sys_enter_clone3, skel->progs.vs_sys_exit_clone3,
+	};
+	int rc;
+
+	for (size_t i = 0; i < VS_ARRAY_SIZE(progs); i++)
+		bpf_program__set_autoload(progs[i], on);
+	if (on && (rc = vs_tracefs_mount())) {
+		snprintf(c->error, sizeof(c->error),
+			 "cannot mount tracefs to time fork system calls: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 static int forks_start(struct vs_collector *c)
 {
 	const struct vs_config *cfg = &c->session->config;
@@ -184,6 +215,10 @@ static int forks_start(struct vs_collector *c)
 	/* the uprobes are attached by hand, to the target's libc only */
 	bpf_program__set_autoattach(f->skel->progs.vs_fork_enter, false);
 	bpf_program__set_autoattach(f->skel->progs.vs_fork_return, false);
+	f->skel->rodata->time_syscalls = !!cfg->fork_syscalls;
+	rc = set_syscall_programs(c, f->skel, cfg->fork_syscalls);
+	if (rc)
+		return rc;
 	rc = bpf_map__set_max_entries(f->skel->maps.records, rb);
 	if (!rc)
 		rc = forks_bpf__load(f->skel);

@@ -336,6 +336,27 @@ static struct bpf_link *attach_one(struct probes *p, pid_t pid, size_t idx, cons
 					       where, path, offset, &uo);
 }
 
+/* Ends are attached before middles, and middles before beginnings: a call
+ * whose beginning is seen then always has its end seen too. Attached in the
+ * profile's order, the RPCs received while the reply probe was not yet in
+ * place stayed "in flight" for as long as virtscope ran. */
+static int attach_rank(uint32_t kind)
+{
+	switch (kind) {
+	case VS_PK_SPAN_END:
+	case VS_PK_RPC_REPLY:
+	case VS_PK_LOCK_RELEASE:
+	case VS_PK_FORK_END:
+	case VS_PK_LOOP_END:
+		return 0;
+	case VS_PK_RPC_DISPATCH:
+	case VS_PK_LOCK_ACQUIRED:
+		return 1;
+	default:
+		return 2;
+	}
+}
+
 static int attach_all(struct vs_collector *c, struct probes *p)
 {
 	pid_t pid = c->session->target.pid;
@@ -345,9 +366,13 @@ static int attach_all(struct vs_collector *c, struct probes *p)
 	p->links = calloc(p->profile.nr_probes ? p->profile.nr_probes : 1, sizeof(*p->links));
 	if (!p->links)
 		return -ENOMEM;
-	for (size_t i = 0; i < p->profile.nr_probes; i++) {
+	for (size_t n = 0; n < 3 * p->profile.nr_probes; n++) {
+		size_t i = n % p->profile.nr_probes;
 		const struct vs_profile_probe *pp = &p->profile.probes[i];
 		struct bpf_link *link;
+
+		if (attach_rank(pp->spec.kind) != (int)(n / p->profile.nr_probes))
+			continue;
 
 		/* A process gone makes the rest fail one by one, each with a
 		 * warning: stop at the first. */

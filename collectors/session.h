@@ -49,6 +49,10 @@ struct vs_config {
 	uint64_t offcpu_min_ns; /* off-CPU blocks sent with stacks from this long (0: 1 ms) */
 	uint64_t stall_ns;     /* event-loop turns reported as stalls from this long
 				  (0: 100 ms) */
+	int fork_syscalls;     /* forks: also time fork, vfork and clone system calls
+				  made outside libc's wrappers (a raw clone); every
+				  system call on the machine takes the kernel's
+				  slower traced path while attached */
 	int keep_privileges;   /* stay able to attach again (a restarted target);
 				  else every capability attaching needed is dropped
 				  once the session has started (lib/privs.h) */

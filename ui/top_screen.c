@@ -129,12 +129,17 @@ static void draw_status(const struct vs_top_ui *ui)
 static void draw_table(int y0, struct vs_top_ui *ui)
 {
 	const struct vs_top_table *t = &ui->table;
-	int rows = LINES - 1 - (y0 + 1);
+	int rows = LINES - 1 - (y0 + 1), x, w;
 	char buf[1024];
 
 	vs_top_format_titles(t, buf, sizeof(buf), COLS);
 	line(y0, buf, pair(PAIR_TITLE, A_REVERSE));
-	/* The sorted column's title is underlined. */
+	/* The sorted column's title is underlined and bold, as htop marks it:
+	 * the text itself stays as in batch frames. */
+	x = vs_top_column_span(t, ui->sort_col[ui->view], &w);
+	if (x >= 0 && x < COLS)
+		mvchgat(y0, x, x + w > COLS ? COLS - x : w, A_BOLD | A_UNDERLINE | (colors ? 0 : A_REVERSE),
+			colors ? PAIR_TITLE : 0, NULL);
 	if (rows <= 0)
 		return;
 	if (ui->selected < ui->scroll)

@@ -557,3 +557,15 @@ void vs_top_format_titles(const struct vs_top_table *t, char *buf, size_t len, i
 		texts[i] = t->cols[i].title;
 	format_cells(t, texts, buf, len, width);
 }
+
+int vs_top_column_span(const struct vs_top_table *t, int col, int *width)
+{
+	int x = 0;
+
+	if (col < 0 || col >= t->ncols)
+		return -1;
+	for (int i = 0; i < col; i++)
+		x += t->cols[i].width + 1;
+	*width = t->cols[col].width > 0 ? t->cols[col].width : (int)strlen(t->cols[col].title);
+	return x;
+}

@@ -81,5 +81,8 @@ void vs_top_write_json(FILE *out, const struct vs_top_model *m, size_t rows);
 void vs_top_format_row(const struct vs_top_table *t, const struct vs_top_cell *cells, char *buf,
 		       size_t len, int width);
 void vs_top_format_titles(const struct vs_top_table *t, char *buf, size_t len, int width);
+/* Where column col starts in a formatted line, and its width there; -1 for
+ * no such column. */
+int vs_top_column_span(const struct vs_top_table *t, int col, int *width);
 
 #endif

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,7 +43,7 @@ void ref_exec(const char *path)
 
 int ref_fork_method_parse(const char *name, enum ref_fork_method *method)
 {
-	static const char *const names[] = { "fork", "vfork", "spawn" };
+	static const char *const names[] = { "fork", "vfork", "spawn", "clone" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (!strcmp(name, names[i])) {
@@ -114,7 +115,11 @@ int64_t ref_fork_helper(const char *reason, const char *path, enum ref_fork_meth
 	}
 	/* A vfork child shares our memory until it execs: it only resets its
 	 * own signal state and execs (or _exits), as vfork allows. */
-	pid = method == REF_FORK_VFORK ? vfork() : fork();
+	if (method == REF_FORK_CLONE)
+		/* a raw clone system call, past libc's wrappers, as Go makes */
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, 0UL);
+	else
+		pid = method == REF_FORK_VFORK ? vfork() : fork();
 	if (pid == 0) {
 		child_reset_signals();
 		ref_exec(exec_path);

@@ -1,7 +1,7 @@
 /*
  * Child processes the libvirt way: fork, then exec a helper in the child;
- * or through vfork() or posix_spawn(), as other daemons do (glibc's
- * posix_spawn is a clone(CLONE_VM | CLONE_VFORK)). fork_begin/fork_end fire
+ * or through vfork(), posix_spawn() or a raw clone system call, as other
+ * daemons do (glibc's posix_spawn is a clone(CLONE_VM | CLONE_VFORK)). fork_begin/fork_end fire
  * in the parent around the call; exec fires in the child right before
  * execve() (not for posix_spawn, whose child runs no code of ours).
  */
@@ -16,9 +16,10 @@ enum ref_fork_method {
 	REF_FORK_FORK,
 	REF_FORK_VFORK,
 	REF_FORK_SPAWN,
+	REF_FORK_CLONE, /* syscall(SYS_clone, SIGCHLD): no libc fork wrapper */
 };
 
-/* "fork", "vfork" or "spawn": 0, or -EINVAL. */
+/* "fork", "vfork", "spawn" or "clone": 0, or -EINVAL. */
 int ref_fork_method_parse(const char *name, enum ref_fork_method *method);
 
 /*

@@ -26,7 +26,7 @@ static const struct req_syntax syntaxes[] = {
 	{ "wait",  REF_REQ_WAIT,  1, 1, "wait OBJ" },
 	{ "sleep", REF_REQ_SLEEP, 1, 1, "sleep MS" },
 	{ "dbus",  REF_REQ_DBUS,  2, 4, "dbus METHOD MS [TIMEOUT_MS [OBJ]]" },
-	{ "fork",  REF_REQ_FORK,  1, 2, "fork N [fork|vfork|spawn]" },
+	{ "fork",  REF_REQ_FORK,  1, 2, "fork N [fork|vfork|spawn|clone]" },
 	{ "caps",  REF_REQ_CAPS,  1, 1, "caps N" },
 	{ "block", REF_REQ_BLOCK, 1, 1, "block MS" },
 	{ "ping",  REF_REQ_PING,  0, 0, "ping" },
@@ -123,7 +123,7 @@ static int parse_args(struct ref_request *req, char **argv, int argc,
 	case REF_REQ_FORK:
 		req->method = REF_FORK_FORK;
 		if (argc > 1 && ref_fork_method_parse(argv[1], &req->method)) {
-			snprintf(err, errlen, "no fork method '%.16s' (fork, vfork, spawn)", argv[1]);
+			snprintf(err, errlen, "no fork method '%.16s' (fork, vfork, spawn, clone)", argv[1]);
 			return -EINVAL;
 		}
 		return parse_num(argv[0], 0, MAX_COUNT, &req->count, err, errlen);

@@ -138,6 +138,34 @@ test_forks_vfork_and_posix_spawn() {
 		fail "posix_spawn path: $(cat "$out")"
 }
 
+# A raw clone system call, outside every libc wrapper (as Go makes processes):
+# still timed in the parent, through its system call, with the path to it, and
+# counted as bpftrace counts it. virtscope mounts tracefs itself when it needs it.
+test_forks_raw_clone_timed() {
+	local out=$TMP/forks-clone.out lat
+	start_ref
+	umount /sys/kernel/tracing 2>/dev/null || true
+	start_forks "$out" "$REF_PID"
+	mountpoint -q /sys/kernel/tracing || fail "forks did not mount tracefs"
+	start_count "$out.bt" "$REF_PID"
+	"$REFCLIENT" -s "$REF_SOCK" 'fork 4 clone' >"$out.client"
+	stop_count "$out.bt"
+	stop_forks "$out"
+	stop_ref
+	cat "$out" >&2
+	grep -q "^pid $REF_PID: 4 forks (4 timed, .*, 0 failed, 4 exec'd" "$out" ||
+		fail "totals: $(head -1 "$out")"
+	[ "$(total_forks "$out")" = "$(counted "$out.bt" forks)" ] ||
+		fail "forks: virtscope $(total_forks "$out"), bpftrace $(cat "$out.bt")"
+	grep -A1 '^  4 forks, .* by fork' "$out" | grep -q '^      syscall <- ref_fork_helper <- ref_run_helpers' ||
+		fail "raw clone path: $(cat "$out")"
+	# the parent's time in the four calls: more than nothing, less than the
+	# whole request (which also waited for each child)
+	lat=$(sed -n 's/.*latency_ns=\([0-9]*\).*/\1/p' "$out.client")
+	grep -oE '^  4 forks, [0-9.]+ ms in fork' "$out" | awk -v lat="$lat" '{ ms = $3 } END { exit !(ms > 0 && ms * 1e6 < lat) }' ||
+		fail "time in fork: $(grep '^  4 forks' "$out"), request $lat ns"
+}
+
 # A helper that cannot be exec'd: the child exits 127 without an exec.
 test_forks_child_without_exec() {
 	local out=$TMP/forks-noexec.out
