@@ -224,3 +224,107 @@ test_top_flame_key() {
 	$TOP_TMUX send-keys -t top q
 	wait_pane '^EXIT=0$' >/dev/null
 }
+
+# Captures the pane with its attributes (SGR escape sequences).
+capture_sgr() {
+	$TOP_TMUX capture-pane -e -p -t top
+}
+
+# The keys a top user reaches for, on the main lab under rpc load: < and >
+# move the sort to the next column (underlined) and the rows follow it, i
+# inverts it; / filters; p freezes the frame and p again lets it go; r resets
+# the cumulative counts; d changes the refresh; Enter opens the row's
+# details. A resized terminal is drawn to its new size. Colours are there by
+# default and not under NO_COLOR.
+test_top_keys_resize_and_colour() {
+	local line a b n frames
+	TLAB_PID=$LAB_PID
+	load rpc -c "$TEST_URI" -d 60 >"$TMP/keys-load.out" 2>&1 &
+	TOP_LOAD=$!
+	trap '$TOP_TMUX kill-server >/dev/null 2>&1 || true' EXIT
+	top_pane 150 40
+	wait_pane "^libvirtd pid $LAB_PID  up " >/dev/null
+	$TOP_TMUX send-keys -t top 4
+	wait_pane '^CONNECT_GET_VERSION +[0-9.]+ ' >/dev/null
+	capture_sgr | grep -q $'\e\\[[0-9;]*4[0-7]m' || fail "no colour by default: $(capture_sgr | head -5 | cat -v)"
+
+	# sort: CALL/s at first; > moves to AVGms, underlined, rows in its order
+	capture_sgr | grep -qE $'\e\\[([0-9]+;)*4(;[0-9]+)*m *CALL/s' ||
+		fail "CALL/s is not marked as the sort column: $(capture_sgr | sed -n 5p | cat -v)"
+	$TOP_TMUX send-keys -t top p '>' '>'
+	wait_pane '^paused' >/dev/null
+	capture_sgr | grep -qE $'\e\\[([0-9]+;)*4(;[0-9]+)*m *MAXms' ||
+		fail "> > did not move the sort to MAXms: $(capture_sgr | sed -n 5p | cat -v)"
+	capture | awk '/^PROCEDURE/ { on = 1; next } on && /^[A-Z_]+ +[0-9]/ { print $4 }' >"$TMP/keys-sort"
+	[ "$(wc -l <"$TMP/keys-sort")" -ge 3 ] || fail "too few rows: $(capture)"
+	sort -g -r -c "$TMP/keys-sort" || fail "rows not by MAXms, descending: $(tr '\n' ' ' <"$TMP/keys-sort")"
+	$TOP_TMUX send-keys -t top i
+	sleep 0.5
+	capture | awk '/^PROCEDURE/ { on = 1; next } on && /^[A-Z_]+ +[0-9]/ { print $4 }' >"$TMP/keys-sort"
+	sort -g -c "$TMP/keys-sort" || fail "i did not invert the order: $(tr '\n' ' ' <"$TMP/keys-sort")"
+
+	# pause: two captures 1.5 s apart are the same frame; then it moves again
+	a=$(capture)
+	sleep 1.5
+	b=$(capture)
+	[ "$a" = "$b" ] || fail "the paused screen changed"
+	$TOP_TMUX send-keys -t top p
+	sleep 1.5
+	[ "$(capture)" != "$b" ] || fail "the screen did not move after p resumed it"
+
+	# filter: only GET_VERSION's row is left
+	$TOP_TMUX send-keys -t top / G E T _ V E R Enter
+	wait_pane 'filter: GET_VER' >/dev/null
+	sleep 1
+	n=$(capture | grep -cE '^[A-Z_]+ +[0-9.]+ ')
+	[ "$n" -eq 1 ] && capture | grep -qE '^CONNECT_GET_VERSION ' ||
+		fail "the filter left $n rows: $(capture)"
+
+	# reset: the cumulative count starts again from 0
+	a=$(capture | awk '$1 == "CONNECT_GET_VERSION" { print $9 }')
+	$TOP_TMUX send-keys -t top r
+	wait_pane 'cumulative figures reset' >/dev/null
+	sleep 0.6
+	b=$(capture | awk '$1 == "CONNECT_GET_VERSION" { print $9 }')
+	[ -n "$a" ] && [ -n "$b" ] && [ "$b" -lt "$a" ] || fail "ALL-N after r: $a, then $b"
+
+	# delay: at 2 s, at most 4 different frames in 6 s (at 0.5 s, about 12)
+	$TOP_TMUX send-keys -t top d 2 Enter
+	wait_pane 'refresh every 2.0 s' >/dev/null
+	frames=$(for _ in $(seq 24); do capture | head -1; sleep 0.25; done | sort -u | wc -l)
+	[ "$frames" -le 4 ] || fail "$frames different headers in 6 s at a 2 s refresh"
+	$TOP_TMUX send-keys -t top d 0 . 5 Enter
+
+	# details of the selected row
+	$TOP_TMUX send-keys -t top Enter
+	wait_pane '^PROCEDURE +CONNECT_GET_VERSION$' >/dev/null
+	wait_pane '^ALL-N +[0-9]+$' >/dev/null
+	$TOP_TMUX send-keys -t top x / Enter
+
+	# resize: to 80x24, the status line is the 24th and nothing is wider
+	$TOP_TMUX resize-window -t top -x 80 -y 24
+	sleep 1
+	capture | sed -n 24p | grep -q '^h help  q quit' || fail "80x24: no status line at the bottom: $(capture)"
+	[ "$(capture | awk 'length > 80' | wc -l)" -eq 0 ] || fail "80x24: lines wider than 80"
+	capture | grep -qE '^PROCEDURE +CALL/s +AVGms' || fail "80x24: no titles: $(capture)"
+	$TOP_TMUX resize-window -t top -x 150 -y 40
+	sleep 1
+	capture | sed -n 40p | grep -q '^h help  q quit' || fail "150x40: no status line at the bottom"
+	capture | grep -qE '^PROCEDURE .* ALLms$' || fail "150x40: the titles are still cut: $(capture | sed -n 5p)"
+	$TOP_TMUX send-keys -t top q
+	wait_pane '^EXIT=0$' >/dev/null
+
+	# NO_COLOR: attributes only (reverse, bold, underline), no colour
+	$TOP_TMUX kill-server >/dev/null 2>&1 || true
+	$TOP_TMUX new-session -d -s top -x 150 -y 40 \
+		"NO_COLOR=1 $VIRTSCOPE top -p $LAB_PID -d 0.5 2>$TMP/top-pane.err; echo EXIT=\$?; sleep 60"
+	wait_pane "^libvirtd pid $LAB_PID  up " >/dev/null
+	sleep 1
+	capture_sgr | grep -qE $'\e\\[([0-9]+;)*7(;[0-9]+)*m' || fail "NO_COLOR: no reverse video either"
+	! capture_sgr | grep -qE $'\e\\[([0-9]+;)*(3[0-7]|4[0-7]|38|48)(;[0-9]+)*m' ||
+		fail "NO_COLOR: colours: $(capture_sgr | grep -m1 -E $'\e\\[([0-9]+;)*(3[0-7]|4[0-7])' | cat -v)"
+	$TOP_TMUX send-keys -t top q
+	wait_pane '^EXIT=0$' >/dev/null
+	kill "$TOP_LOAD" 2>/dev/null || true
+	wait "$TOP_LOAD" 2>/dev/null || true
+}
