@@ -119,6 +119,12 @@ $(CHAIN)/chain-dl: tests/fixtures/chain/chain.c $(CHAIN)/libvschain.so
 	$(Q)$(CHAIN_CC) -pthread $< -o $@.full -ldl -Wl,-rpath,'$$ORIGIN'
 	$(Q)strip --strip-unneeded $@.full -o $@
 
+# A daemon built on sd-bus, linked as one.
+$(OUTPUT)/fixtures/sdbus_calls: tests/fixtures/sdbus_calls.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -Wall -Wextra $< -o $@ $$(pkg-config --cflags --libs libsystemd)
+
 $(OUTPUT)/fixtures/%: tests/fixtures/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -139,8 +145,10 @@ DEPS_LAB   := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-
 # libc6-dbg: glibc's static functions by build-id; xz-utils: MiniDebugInfo
 # fixtures; linux-perf: the stack benchmark's comparison; chromium and a font:
 # flame graphs in a real browser; time: the flame benchmark's peak memory;
-# bpftrace: the independent measurements the tests compare against.
-DEPS_TEST  := libc6-dbg xz-utils linux-perf chromium fonts-dejavu-core time bpftrace tmux
+# bpftrace: the independent measurements the tests compare against;
+# libsystemd-dev: the fixture that calls D-Bus through sd-bus.
+DEPS_TEST  := libc6-dbg xz-utils linux-perf chromium fonts-dejavu-core time bpftrace tmux \
+	      libsystemd-dev
 DEPS       := $(DEPS_BUILD) $(DEPS_LAB) $(DEPS_TEST)
 
 deps:

@@ -207,6 +207,9 @@ __noinline int run_fetch(struct pt_regs *ctx, const struct regs_box *box, int us
 				return -1;
 			v = v8;
 			break;
+		case VS_FOP_SEXT32:
+			v = (__u64)(__s64)(__s32)v;
+			break;
 		default:
 			return -1;
 		}

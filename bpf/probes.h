@@ -69,6 +69,8 @@ enum vs_fetch_opcode {
 	VS_FOP_DEREF64,  /* value = *(u64 *)(value + imm) in user memory */
 	VS_FOP_DEREF32,  /* value = *(u32 *)(value + imm) */
 	VS_FOP_DEREF8,   /* value = *(u8 *)(value + imm) */
+	VS_FOP_SEXT32,   /* value = (s64)(s32)value: a C int (its register's upper
+			    half is not the sign) */
 };
 
 struct vs_fetch_op {

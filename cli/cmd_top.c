@@ -156,6 +156,7 @@ struct top {
 	FILE *out;
 	int screen;
 	struct vs_top_flame *flame; /* the screen's recent stacks, for F */
+	uint64_t next_sweep;        /* the epoch of the next forget_old_stacks() sweep */
 };
 
 static void detach(struct top *t)
@@ -264,6 +265,34 @@ static void read_sources(struct top *t)
 	vs_top_model_process(m, ticks, start, self, info.loop.busy_max_ns, st.events);
 	if (!vs_proc_rss_kib(getpid(), &self_rss))
 		vs_top_model_self_rss(m, self_rss);
+}
+
+/* Stacks and names nothing shows any more are forgotten: top runs for days,
+ * and a stack met once (an off-CPU block, a sample on a new address) would
+ * otherwise be kept for good. Kept: what the tables, the stories and F's
+ * window refer to, and anything used in the last TOP_KEEP_S, since
+ * collectors hold some ids for a while (a call's stack until its end). */
+#define TOP_KEEP_S 60
+#define TOP_SWEEP_S 20
+
+static void forget_old_stacks(struct top *t, uint64_t now_ns)
+{
+	uint64_t epoch = now_ns / VS_NSEC_PER_SEC + 1; /* never 0: 0 is "never set" */
+
+	vs_stacks_set_epoch(t->s.stacks, epoch);
+	if (t->sym)
+		vs_symbolizer_set_epoch(t->sym, epoch);
+	if (epoch < t->next_sweep)
+		return;
+	t->next_sweep = epoch + TOP_SWEEP_S;
+	vs_top_model_touch_stacks(&t->model, t->s.stacks);
+	if (t->flame)
+		vs_top_flame_touch(t->flame, t->s.stacks, now_ns);
+	if (epoch > TOP_KEEP_S) {
+		vs_stacks_forget_before(t->s.stacks, epoch - TOP_KEEP_S);
+		if (t->sym)
+			vs_symbolizer_forget_before(t->sym, epoch - TOP_KEEP_S);
+	}
 }
 
 static void show(struct top *t)
@@ -446,6 +475,7 @@ static int run_loop(struct top *t)
 		if (t->attached && !(t->screen && t->ui.paused)) {
 			read_sources(t);
 			vs_top_model_tick(&t->model, now);
+			forget_old_stacks(t, now);
 		}
 		if (!(t->screen && t->ui.paused))
 			show(t);

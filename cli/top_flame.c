@@ -82,6 +82,19 @@ void vs_top_flame_clear(struct vs_top_flame *tf)
 	tf->count = 0;
 }
 
+void vs_top_flame_touch(const struct vs_top_flame *tf, struct vs_stacks *stacks, uint64_t now_ns)
+{
+	uint64_t from = now_ns > VS_TOP_FLAME_WINDOW_NS ? now_ns - VS_TOP_FLAME_WINDOW_NS : 0;
+
+	for (size_t i = 0; i < tf->count; i++) {
+		const struct entry *e =
+			&tf->ring[(tf->head + tf->capacity - tf->count + i) % tf->capacity];
+
+		if (e->ts_ns >= from)
+			vs_stacks_touch(stacks, e->stack);
+	}
+}
+
 /* The window's events of one kind, folded: a malloc'ed buffer in *buf. */
 static int fold_window(struct vs_top_flame *tf, int offcpu, const struct vs_stacks *stacks,
 		       struct vs_symbolizer *sym, uint64_t now_ns, char **buf, size_t *len,

@@ -23,6 +23,10 @@ void vs_top_flame_free(struct vs_top_flame *tf); /* NULL ok */
 struct vs_consumer *vs_top_flame_consumer(struct vs_top_flame *tf);
 void vs_top_flame_clear(struct vs_top_flame *tf);
 
+/* Keeps the stacks of the window before now_ns from being forgotten
+ * (vs_stacks_forget_before): older entries are never drawn. */
+void vs_top_flame_touch(const struct vs_top_flame *tf, struct vs_stacks *stacks, uint64_t now_ns);
+
 /* What a written graph holds, for top's message line. */
 struct vs_top_flame_result {
 	uint64_t events; /* samples or blocks in the window */

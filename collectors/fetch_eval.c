@@ -51,6 +51,9 @@ int vs_fetch_eval(const struct vs_fetch *f, int mem_fd, const uint64_t *args, si
 				return -EFAULT;
 			v = v8;
 			break;
+		case VS_FOP_SEXT32:
+			v = (uint64_t)(int64_t)(int32_t)v;
+			break;
 		default:
 			return -ENOTSUP;
 		}

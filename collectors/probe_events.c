@@ -43,6 +43,7 @@ struct open_span {
 	uint64_t ts;
 	uint64_t timeout_ms;
 	int has_id;
+	int quiet;         /* an unnested span inside one of its kind: never reported */
 	vs_stack_id stack;
 	char strs[VS_PROBE_STRS][VS_PROBE_STR_LEN];
 };
@@ -191,13 +192,18 @@ static void fill_span(struct vs_event *ev, const struct open_span *s)
 static void span_begin(struct vs_probe_events *pe, const struct vs_probe_record *r,
 		       enum vs_span_kind kind, size_t size)
 {
-	const struct vs_probe_spec *spec = &pe->profile->probes[r->probe].spec;
+	const struct vs_profile_probe *pp = &pe->profile->probes[r->probe];
+	const struct vs_probe_spec *spec = &pp->spec;
 	struct thread_state *t = thread(pe, r->tid);
 	struct open_span *s;
 	struct vs_event ev;
+	int quiet = 0;
 
 	if (!t)
 		return;
+	if (pp->unnested)
+		for (int i = 0; i < t->nr_spans; i++)
+			quiet |= t->spans[i].kind == kind;
 	/* Spans that never ended (a lost hit) must not block the thread's
 	 * stack for good: the oldest one is dropped. */
 	if (t->nr_spans == MAX_OPEN_SPANS) {
@@ -211,6 +217,13 @@ static void span_begin(struct vs_probe_events *pe, const struct vs_probe_record 
 	s->has_id = has_num(spec, r, VS_PN_ID);
 	s->id = s->has_id ? r->f.nums[VS_PN_ID] : r->ts_ns;
 	s->timeout_ms = r->f.nums[VS_PN_TIMEOUT];
+	if (pp->timeout_us)
+		s->timeout_ms /= 1000;
+	if (!s->timeout_ms)
+		s->timeout_ms = pp->timeout_default_ms;
+	s->quiet = quiet;
+	if (quiet)
+		return; /* kept only to take its end */
 	s->stack = stack_of(pe, r, size);
 	memcpy(s->strs, r->f.strs, sizeof(s->strs));
 	/* A function span is named after the function its probe is on. */
@@ -265,12 +278,16 @@ static void span_end(struct vs_probe_events *pe, const struct vs_probe_record *r
 	s = t->spans[i];
 	memmove(&t->spans[i], &t->spans[i + 1], sizeof(t->spans[0]) * (size_t)(t->nr_spans - i - 1));
 	t->nr_spans--;
+	if (s.quiet)
+		return;
 	base_event(&ev, VS_EV_SPAN_END, r);
 	ev.ts_ns = s.ts;
 	ev.dur_ns = r->ts_ns - s.ts;
 	ev.stack = s.stack;
 	fill_span(&ev, &s);
 	ev.span.result = has_num(spec, r, VS_PN_RESULT) ? (int64_t)r->f.nums[VS_PN_RESULT] : 0;
+	if (pe->profile->probes[r->probe].error_if_null && has_num(spec, r, VS_PN_RESULT))
+		ev.span.result = ev.span.result ? 0 : -1;
 	vs_collector_emit(pe->c, &ev);
 }
 

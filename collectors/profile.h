@@ -21,7 +21,8 @@
  *                                  only on the required builds)
  *   procedure PROG NUM NAME        names RPC procedure NUM of program PROG
  *   probe KIND at WHERE [stack] [children] [check=MASK:VALUE]
- *         [object-if-kind=NAME] FIELD=FETCH...
+ *         [object-if-kind=NAME] [unnested] [error-if-null]
+ *         [timeout-unit=us|ms] [timeout-default=MS] FIELD=FETCH...
  *
  * KIND is lock.request, lock.acquired, lock.release, lock.cond-wait (a wait
  * that gives the lock up and asks for it again), span.begin:TYPE,
@@ -39,9 +40,15 @@
  * kind, detail (strings: the fetch gives the string's address).
  * FETCH is $argN, $retval, %REG, a number, FETCH+N, FETCH-N, or +N(FETCH)
  * (the 8 bytes at FETCH+N; ":u32" or ":u8" after the parenthesis reads
- * fewer), as in the kernel's uprobe_events. check= trusts the strings only
+ * fewer), as in the kernel's uprobe_events; ":s32" at the end takes the
+ * value as a C int, sign and all (an int returned leaves the register's
+ * upper half zero: -1 reads 4294967295 without it). check= trusts the strings only
  * when (aux & MASK) == VALUE; object-if-kind= keeps object only for that
- * kind (see bpf/probes.h). */
+ * kind (see bpf/probes.h). For spans: unnested drops a span begun while one
+ * of its type is open on the thread (a library call another probed one
+ * makes); error-if-null makes a result of 0 (a NULL reply) the error, any
+ * other success; timeout-unit says what the timeout field counts (ms by
+ * default), and timeout-default what a timeout of 0 means. */
 #ifndef VS_PROFILE_H
 #define VS_PROFILE_H
 
@@ -74,6 +81,15 @@ struct vs_profile_probe {
 	char name[128];     /* USDT probe name, or function symbol */
 	uint64_t offset;    /* uprobes: bytes past the symbol ("SYMBOL+N") */
 	int children;       /* attach in every process; BPF keeps the target's children */
+	/* How user space reads a span's hits (not BPF's business): */
+	int unnested;       /* span.begin: quiet, and its end too, while a span of its
+			       kind is open on its thread (a library call that another
+			       probed one makes on its way: sd_bus_call in
+			       sd_bus_call_method) */
+	int error_if_null;  /* span.end: a result of 0 (a NULL reply) is the error,
+			       any other one success */
+	uint32_t timeout_us; /* span.begin: the timeout field is in microseconds */
+	uint64_t timeout_default_ms; /* span.begin: what a timeout of 0 means */
 	int line;           /* in the profile text, for messages */
 };
 

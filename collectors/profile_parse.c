@@ -153,6 +153,10 @@ static int parse_fetch(struct fetch_parser *fp)
 		if (!rc)
 			rc = emit(fp, VS_FOP_ADD, v);
 	}
+	if (!rc && !strncmp(fp->p, ":s32", 4)) {
+		fp->p += 4;
+		rc = emit(fp, VS_FOP_SEXT32, 0);
+	}
 	return rc;
 }
 
@@ -376,6 +380,21 @@ static int parse_probe(struct vs_profile *p, struct line *l, char *err, size_t e
 			pp->spec.flags |= VS_PF_STACK;
 		else if (!strcmp(l->tok[i], "children"))
 			pp->children = 1;
+		else if (!strcmp(l->tok[i], "unnested"))
+			pp->unnested = 1;
+		else if (!strcmp(l->tok[i], "error-if-null"))
+			pp->error_if_null = 1;
+		else if (!strcmp(l->tok[i], "timeout-unit=us"))
+			pp->timeout_us = 1;
+		else if (!strcmp(l->tok[i], "timeout-unit=ms"))
+			pp->timeout_us = 0;
+		else if (!strncmp(l->tok[i], "timeout-default=", 16)) {
+			char *end;
+
+			pp->timeout_default_ms = strtoull(l->tok[i] + 16, &end, 10);
+			if (end == l->tok[i] + 16 || *end)
+				return fail(err, errlen, l->number, "expected timeout-default=MILLISECONDS");
+		}
 		else if (!strncmp(l->tok[i], "check=", 6)) {
 			unsigned int mask, value;
 

@@ -881,3 +881,32 @@ const struct vs_top_story *vs_top_model_story(const struct vs_top_model *m, size
 		return NULL;
 	return &m->stories[(m->stories_next + VS_TOP_MAX_STORIES - 1 - i) % VS_TOP_MAX_STORIES];
 }
+
+static void touch_entries(struct vs_htab *h, struct vs_stacks *stacks)
+{
+	size_t pos = 0;
+	void *val;
+
+	while (vs_htab_next(h, &pos, NULL, NULL, &val))
+		vs_stacks_touch(stacks, ((struct vs_top_entry *)val)->stack);
+}
+
+void vs_top_model_touch_stacks(const struct vs_top_model *m, struct vs_stacks *stacks)
+{
+	size_t pos = 0;
+	void *val;
+
+	while (vs_htab_next(m->threads, &pos, NULL, NULL, &val))
+		vs_stacks_touch(stacks, ((struct vs_top_thread *)val)->last_stack);
+	pos = 0;
+	while (vs_htab_next(m->locks, &pos, NULL, NULL, &val))
+		vs_stacks_touch(stacks, ((struct vs_top_lock *)val)->stack);
+	touch_entries(m->rpc, stacks);
+	touch_entries(m->dbus, stacks);
+	touch_entries(m->qmp, stacks);
+	touch_entries(m->forks, stacks);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(m->stories); i++)
+		vs_stacks_touch(stacks, m->stories[i].stack);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(m->loop_blocks); i++)
+		vs_stacks_touch(stacks, m->loop_blocks[i].stack);
+}

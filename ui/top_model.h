@@ -187,6 +187,10 @@ void vs_top_model_begin_refresh(struct vs_top_model *m);
  * shown. */
 void vs_top_model_tick(struct vs_top_model *m, uint64_t now_ns);
 
+/* Keeps every stack the model shows from being forgotten
+ * (vs_stacks_forget_before). */
+void vs_top_model_touch_stacks(const struct vs_top_model *m, struct vs_stacks *stacks);
+
 /* Forgets every cumulative figure and story (the `r` key). */
 void vs_top_model_reset(struct vs_top_model *m);
 

@@ -59,9 +59,9 @@ probe thread.object at uretprobe:libvirt.so.0:virDomainObjListFindByName name=+0
 
 # D-Bus calls: virGDBusCallMethod(conn, reply, replyType, error, busName,
 # objectPath, ifaceName, method, data); the last two are on the stack. Its
-# timeout is fixed at 30 s in this version.
+# timeout is fixed at 30 s in this version; it returns an int, -1 on error.
 probe span.begin:dbus at uprobe:libvirt.so.0:virGDBusCallMethod stack detail=$arg5 object=$arg6 kind=+8(%rsp) name=+16(%rsp) timeout=30000
-probe span.end:dbus   at uretprobe:libvirt.so.0:virGDBusCallMethod result=$retval
+probe span.end:dbus   at uretprobe:libvirt.so.0:virGDBusCallMethod result=$retval:s32
 
 # Keepalives (ka, client, prog, vers, proc: PING 1, PONG 2); a timeout
 # fires at each expiry without traffic (ka, client, countToDeath, idle s).

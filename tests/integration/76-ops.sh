@@ -93,3 +93,69 @@ test_ops_dbus_any_daemon() {
 		v = $10; if ($11 == "s") v *= 1e3; exit !(v >= 195 && v <= 230 && $12 == "30000ms") }' ||
 		fail "no 2 calls of 200 ms with a 30 s timeout: $(sed -n '/^D-Bus/,/^$/p' "$out")"
 }
+
+# The same library's failures are flagged as errors: a method the peer does
+# not have, and a call that reaches its 100 ms timeout (libdbus gives a NULL
+# reply for both), which is also counted as timed out.
+test_ops_dbus_errors_any_daemon() {
+	local out=$TMP/ops-anyd-err.txt
+	source tests/integration/30-probes.sh
+	start_ref "$REFDAEMON" --dbus-timeout 30000
+	"$VIRTSCOPE" ops -p "$REF_PID" --profile dbus-clients -d 60 -o "$out" 2>"$out.err" &
+	local vs=$!
+	for _ in $(seq 300); do grep -q 'pid' "$out.err" 2>/dev/null && break; sleep 0.05; done
+	"$REFCLIENT" -s "$REF_SOCK" 'dbus Nope 0' 'dbus Sleep 400 100' 'dbus Sleep 10' >"$out.client" || true
+	sleep 0.3
+	kill -INT "$vs"
+	wait "$vs" || fail "ops failed: $(cat "$out.err")"
+	stop_ref
+	grep -q 'result=-95 ' "$out.client" && grep -q 'result=-110 ' "$out.client" ||
+		fail "the client did not see the two failures: $(cat "$out.client")"
+	sed -n '/^D-Bus method calls/,/^$/p' "$out" >&2
+	# NAME OBJECT CALLS ERRORS P50 unit P99 unit MAX unit TIMEOUT TIMED-OUT
+	sed -n '/^D-Bus method calls/,/^$/p' "$out" | awk '$1 == "?" && $3 >= 3 && $4 == 2 && $12 == 1 { ok = 1 } END { exit !ok }' ||
+		fail "not 3 calls or more (each connection also says Hello), 2 errors, 1 timed out: $(sed -n '/^D-Bus/,/^$/p' "$out")"
+}
+
+# A daemon built on sd-bus (tests/fixtures/sdbus_calls) on a private bus: its
+# sd_bus_call_method calls are named and counted once, though sd-bus makes
+# each through sd_bus_call; its own sd_bus_call of messages built by hand are
+# timed with the timeout they gave; a method the bus lacks is an error, and
+# the call nobody answers takes its 200 ms timeout and is counted as such.
+test_ops_dbus_sd_bus() {
+	local dir=$TMP/sdbus out addr fx vs
+	mkdir -p "$dir"
+	out=$dir/ops.txt
+	dbus-daemon --session --nofork --address="unix:path=$dir/bus" --print-address=1 >"$dir/addr" 2>"$dir/bus.err" &
+	local bus=$!
+	for _ in $(seq 100); do [ -s "$dir/addr" ] && break; sleep 0.05; done
+	addr=$(head -1 "$dir/addr")
+	[ -n "$addr" ] || fail "dbus-daemon did not start: $(cat "$dir/bus.err")"
+	"$BUILD/fixtures/sdbus_calls" "$addr" >"$dir/fx.out" 2>&1 &
+	fx=$!
+	for _ in $(seq 100); do grep -q '^ready' "$dir/fx.out" && break; sleep 0.05; done
+	grep -q '^ready' "$dir/fx.out" || fail "sdbus_calls: $(cat "$dir/fx.out")"
+	"$VIRTSCOPE" ops -p "$fx" --profile dbus-clients -d 60 -o "$out" 2>"$out.err" &
+	vs=$!
+	for _ in $(seq 300); do grep -q 'pid' "$out.err" 2>/dev/null && break; sleep 0.05; done
+	kill -USR1 "$fx"
+	for _ in $(seq 100); do grep -q '^done' "$dir/fx.out" && break; sleep 0.05; done
+	sleep 0.3
+	kill -INT "$vs"
+	wait "$vs" || fail "ops failed: $(cat "$out.err")"
+	kill "$fx" "$bus" 2>/dev/null || true
+	wait "$fx" "$bus" 2>/dev/null || true
+	grep -q '^done failed=2 timedout=1$' "$dir/fx.out" || fail "the fixture saw: $(cat "$dir/fx.out")"
+	sed -n '/^D-Bus method calls/,/^$/p' "$out" >&2
+	# NAME OBJECT CALLS ERRORS P50 unit P99 unit MAX unit TIMEOUT TIMED-OUT
+	sed -n '/^D-Bus method calls/,/^$/p' "$out" >"$dir/dbus.txt"
+	awk '$1 == "org.freedesktop.DBus" && $2 == "org.freedesktop.DBus.GetId" { f = 1; exit !($3 == 3 && $4 == 0 && $11 == "25000ms") }
+		END { if (!f) exit 1 }' "$dir/dbus.txt" || fail "GetId by sd_bus_call_method: not 3 calls, 0 errors"
+	awk '$2 == "org.freedesktop.DBus.NoSuchMethod" { f = 1; exit !($3 == 1 && $4 == 1) }
+		END { if (!f) exit 1 }' "$dir/dbus.txt" || fail "NoSuchMethod: not 1 call, 1 error"
+	# by hand: 2 GetId (1.5 s timeout) and the unanswered one (200 ms); the
+	# longest is that timeout, within 10 %
+	awk '$1 == "?" { f = 1; v = $9; if ($10 == "s") v *= 1e3; if ($10 == "us") v /= 1e3
+		exit !($3 == 3 && $4 == 1 && $12 == 1 && v >= 200 && v <= 220) }
+		END { if (!f) exit 1 }' "$dir/dbus.txt" || fail "sd_bus_call: not 3 calls, 1 error, 1 timed out at 200 ms"
+}

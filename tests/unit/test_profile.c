@@ -31,6 +31,18 @@ static void fetch_compiles(void)
 	CHECK(vs_fetch_compile("%rdi+8", &f) == 0 && f.ops[0].op == VS_FOP_REG && f.ops[0].imm == VS_UREG_RDI);
 	CHECK(vs_fetch_compile("$retval", &f) == 0 && f.ops[0].op == VS_FOP_RETVAL);
 	CHECK(vs_fetch_compile("42", &f) == 0 && f.ops[0].op == VS_FOP_CONST && f.ops[0].imm == 42);
+	/* an int's -1, as its register holds it, is -1 again */
+	CHECK(vs_fetch_compile("$retval:s32", &f) == 0 && f.ops[0].op == VS_FOP_RETVAL &&
+	      f.ops[1].op == VS_FOP_SEXT32 && f.ops[2].op == VS_FOP_END);
+	{
+		uint64_t arg = 0xffffffffu, v = 0;
+
+		CHECK(vs_fetch_compile("$arg1:s32", &f) == 0);
+		CHECK(vs_fetch_eval(&f, -1, &arg, 1, &v) == 0 && (int64_t)v == -1);
+		arg = 0x1234567800000005ull;
+		CHECK(vs_fetch_eval(&f, -1, &arg, 1, &v) == 0 && v == 5);
+	}
+	CHECK(vs_fetch_compile("$retval:s16", &f) == -EINVAL);
 }
 
 static void fetch_rejects(void)
@@ -179,6 +191,30 @@ static void job_key_parses(void)
 	vs_profile_release(&p);
 }
 
+/* The span options that say how user space reads a library's calls. */
+static void span_options_parse(void)
+{
+	struct vs_profile p;
+	char err[256] = "";
+
+	CHECK(vs_profile_parse(&p,
+			       "profile d\n"
+			       "probe span.begin:dbus at uprobe:libsystemd.so:sd_bus_call unnested "
+			       "timeout-unit=us timeout-default=25000 timeout=$arg3\n"
+			       "probe span.end:dbus at uretprobe:libsystemd.so:sd_bus_call "
+			       "error-if-null result=$retval\n",
+			       err, sizeof(err)) == 0);
+	CHECK(p.nr_probes == 2);
+	CHECK(p.probes[0].unnested && p.probes[0].timeout_us && !p.probes[0].error_if_null);
+	CHECK(p.probes[0].timeout_default_ms == 25000);
+	CHECK(p.probes[1].error_if_null && !p.probes[1].unnested);
+	vs_profile_release(&p);
+	CHECK(vs_profile_parse(&p, "profile d\nprobe span.begin:dbus at uprobe:a:b timeout-default=x\n",
+			       err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "timeout-default=MILLISECONDS"));
+	vs_profile_release(&p);
+}
+
 /* The layout decoded from this process's own glibc finds the value a thread
  * set, where BPF will look for it: thread pointer + offset + 16 * key. */
 static void job_layout_matches_glibc(void)
@@ -203,4 +239,4 @@ static void job_layout_matches_glibc(void)
 
 UNIT_SUITE(profile, UNIT_TEST(job_key_parses), UNIT_TEST(job_layout_matches_glibc), UNIT_TEST(fetch_compiles), UNIT_TEST(fetch_rejects), UNIT_TEST(profile_parses),
 	   UNIT_TEST(profile_errors_name_the_line), UNIT_TEST(builtin_profiles_parse),
-	   UNIT_TEST(names_through_process_memory));
+	   UNIT_TEST(names_through_process_memory), UNIT_TEST(span_options_parse));
