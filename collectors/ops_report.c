@@ -582,8 +582,8 @@ static void write_dbus(struct vs_ops_report *r, FILE *out, const struct vs_stack
 				     "the whole timeout (%" PRIu64 "), nothing in between\n",
 				row->fast, FAST_SHARE * 100, row->timeouts);
 		else if (row->timeouts)
-			fprintf(out, "      !! %" PRIu64 " calls ran into the %" PRIu64 " ms timeout\n",
-				row->timeouts, row->timeout_ms);
+			fprintf(out, "      !! %" PRIu64 " call%s ran into the %" PRIu64 " ms timeout\n",
+				row->timeouts, row->timeouts == 1 ? "" : "s", row->timeout_ms);
 		if (row->locks[0])
 			fprintf(out, "      held across the call, and waited for: %s\n", row->locks);
 		print_stack(out, stacks, sym, row->stack, row->pid, 8);

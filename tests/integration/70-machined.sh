@@ -171,3 +171,27 @@ test_machined_dbus_call_holds_domain_lock() {
 		awk '$1 >= 2850 && $1 <= 3300 { ok = 1 } END { exit !ok }' ||
 		fail "no worker with 3 s (5 %) off CPU under dbus: $(offcpu_threads "$off" | grep -E 'rpc-libvirtd|prio-rpc')"
 }
+
+# The field's 30 s hang itself: machined never answers TerminateMachine, and
+# libvirt's fixed 30 s D-Bus timeout ends the call with an error. `ops` shows
+# the one call failed, timed out at 30 s (3 %), and says so.
+test_machined_hang_times_out_at_30_s() {
+	local ops=$TMP/mhang.txt row
+	machined_lab_up
+	scripts/lab fault machined hang TerminateMachine >/dev/null
+	"$VIRTSCOPE" ops -p "$VIRTSCOPE_LAB_PID" -d 120 -o "$ops" 2>"$ops.err" &
+	local vo=$!
+	for _ in $(seq 400); do grep -q 'pid' "$ops.err" 2>/dev/null && break; sleep 0.05; done
+	load start-destroy -c "$MLAB_URI" --domains 1 -n 2 -d 90 >"$TMP/mhang.load" 2>&1 || true
+	kill -INT "$vo"
+	wait "$vo" || fail "ops: $(cat "$ops.err")"
+	scripts/lab fault machined off >/dev/null
+	sed -n '/^D-Bus/,/^$/p' "$ops" >&2
+	row=$(grep -E '^  org\.freedesktop\.machine1 org\.freedesktop\.machine1\.Manager\.TerminateMachine ' "$ops") ||
+		fail "no TerminateMachine row: $(sed -n '/^D-Bus/,/^$/p' "$ops"); load: $(tail -3 "$TMP/mhang.load")"
+	# NAME OBJECT CALLS ERRORS P50 unit P99 unit MAX unit TIMEOUT TIMED-OUT
+	echo "$row" | awk '{ v = $9; if ($10 == "ms") v /= 1e3; exit !($3 == 1 && $4 == 1 && $12 == 1 && $11 == "30000ms" && v >= 29.9 && v <= 30.9) }' ||
+		fail "TerminateMachine not one failed call timed out at 30 s: $row"
+	grep -A3 -E 'TerminateMachine ' "$ops" | grep -q '!! 1 call ran into the 30000 ms timeout' ||
+		fail "the timeout is not called out: $(grep -A3 TerminateMachine "$ops")"
+}
