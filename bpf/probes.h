@@ -143,7 +143,8 @@ struct vs_probe_fields {
 };
 
 /* One probe hit. Sent without the unused tail of snap.data, and without
- * snap at all unless the spec asks for a stack. */
+ * snap at all unless the spec asks for a stack; then also without the
+ * string fields past the last one fetched. */
 struct vs_probe_record {
 	__u64 ts_ns;
 	__u32 pid;
@@ -156,6 +157,9 @@ struct vs_probe_record {
 };
 
 #define VS_PROBE_RECORD_HDR_SIZE (sizeof(struct vs_probe_record) - sizeof(struct vs_ustack))
+/* Where the string fields begin: a record without a stack may end early,
+ * after the last string field its probe fetches (the rest reads as empty). */
+#define VS_PROBE_RECORD_STRS_OFFSET (40 + 8 + 8 * VS_PROBE_NUMS)
 #define VS_PROBE_RECORD_SNAP_HDR_SIZE (VS_PROBE_RECORD_HDR_SIZE + sizeof(struct vs_ustack) - VS_USTACK_MAX)
 
 VS_STATIC_ASSERT(sizeof(struct vs_fetch_op) == 16, "vs_fetch_op is 16 bytes");
@@ -165,5 +169,8 @@ VS_STATIC_ASSERT(sizeof(struct vs_probe_fields) ==
 VS_STATIC_ASSERT(sizeof(struct vs_probe_record) ==
 			 40 + sizeof(struct vs_probe_fields) + sizeof(struct vs_ustack),
 		 "vs_probe_record has no hidden padding");
+VS_STATIC_ASSERT(VS_PROBE_RECORD_STRS_OFFSET + VS_PROBE_STRS * VS_PROBE_STR_LEN ==
+			 VS_PROBE_RECORD_HDR_SIZE,
+		 "the string fields end the record's header");
 
 #endif

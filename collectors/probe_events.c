@@ -65,6 +65,7 @@ struct vs_probe_events {
 	const struct vs_profile *profile;
 	struct vs_htab *threads;  /* tid -> struct thread_state */
 	struct vs_htab *rpcs;     /* struct rpc_key -> struct rpc_call */
+	struct vs_probe_record *whole; /* a record sent short, made whole */
 };
 
 struct vs_probe_events *vs_probe_events_new(struct vs_collector *c, const struct vs_profile *p)
@@ -77,7 +78,8 @@ struct vs_probe_events *vs_probe_events_new(struct vs_collector *c, const struct
 	pe->profile = p;
 	pe->threads = vs_htab_new();
 	pe->rpcs = vs_htab_new();
-	if (!pe->threads || !pe->rpcs) {
+	pe->whole = malloc(sizeof(*pe->whole));
+	if (!pe->threads || !pe->rpcs || !pe->whole) {
 		vs_probe_events_free(pe);
 		return NULL;
 	}
@@ -90,6 +92,7 @@ void vs_probe_events_free(struct vs_probe_events *pe)
 		return;
 	vs_htab_free(pe->threads, free);
 	vs_htab_free(pe->rpcs, free);
+	free(pe->whole);
 	free(pe);
 }
 
@@ -507,8 +510,15 @@ void vs_probe_events_handle(struct vs_probe_events *pe, const struct vs_probe_re
 {
 	const struct vs_probe_spec *spec;
 
-	if (size < VS_PROBE_RECORD_HDR_SIZE || r->probe >= pe->profile->nr_probes)
+	if (size < VS_PROBE_RECORD_STRS_OFFSET || r->probe >= pe->profile->nr_probes)
 		return;
+	if (size < VS_PROBE_RECORD_HDR_SIZE) {
+		/* sent without its unused string fields: they read as empty */
+		memset(pe->whole, 0, VS_PROBE_RECORD_HDR_SIZE);
+		memcpy(pe->whole, r, size);
+		r = pe->whole;
+		size = VS_PROBE_RECORD_HDR_SIZE;
+	}
 	spec = &pe->profile->probes[r->probe].spec;
 	switch (spec->kind) {
 	case VS_PK_LOCK_ACQUIRED: lock_record(pe, r, size, VS_LOCK_WAIT); break;

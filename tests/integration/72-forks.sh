@@ -139,13 +139,19 @@ test_forks_vfork_and_posix_spawn() {
 }
 
 # A raw clone system call, outside every libc wrapper (as Go makes processes):
-# still timed in the parent, through its system call, with the path to it, and
-# counted as bpftrace counts it. virtscope mounts tracefs itself when it needs it.
+# seen and attributed by default; with --syscalls also timed in the parent,
+# through its system call, with the path to it, and counted as bpftrace counts
+# it. virtscope mounts tracefs itself when it needs it.
 test_forks_raw_clone_timed() {
 	local out=$TMP/forks-clone.out lat
 	start_ref
+	start_forks "$out.default" "$REF_PID"
+	"$REFCLIENT" -s "$REF_SOCK" 'fork 2 clone' >/dev/null
+	stop_forks "$out.default"
+	grep -q "^pid $REF_PID: 2 forks (0 timed, .*, 2 exec'd" "$out.default" ||
+		fail "without --syscalls: $(head -1 "$out.default")"
 	umount /sys/kernel/tracing 2>/dev/null || true
-	start_forks "$out" "$REF_PID"
+	start_forks "$out" "$REF_PID" --syscalls
 	mountpoint -q /sys/kernel/tracing || fail "forks did not mount tracefs"
 	start_count "$out.bt" "$REF_PID"
 	"$REFCLIENT" -s "$REF_SOCK" 'fork 4 clone' >"$out.client"
