@@ -5,9 +5,12 @@
  * (an off-CPU block and the lock wait it is part of start a few
  * microseconds apart), so a slice that starts inside another and ends after
  * it is cut at its parent's end, with its true length kept in its args. A
- * lock wait with a known holder gets a slice on the holder's track too (it
+ * lock wait with a known holder gets a slice on the holder's lock track (it
  * held the lock at least that long), and a flow from the waiter to that
- * slice's end: the release that let the waiter go. */
+ * slice's end: the release that let the waiter go. Holds have a track of
+ * their own beside each thread's, "COMM (locks held)": a hold spans the
+ * thread's calls and blocks instead of nesting in them, and cut to nest it
+ * showed a 2 s hold across a D-Bus call as the 200 ms of one of its blocks. */
 #include "export.h"
 
 #include <errno.h>
@@ -18,6 +21,9 @@
 #include "../collectors/lock_report.h"
 
 enum slice_kind { S_SPAN, S_WAIT, S_HOLD, S_HELD_FOR, S_FORK, S_OFFCPU, S_GAP };
+
+/* A thread's lock track: its tid with this bit, above any pid_max. */
+#define LOCK_TRACK (1u << 30)
 
 struct slice {
 	uint32_t tid;
@@ -69,15 +75,15 @@ static int collect(const struct vs_timeline *t, struct slices *s)
 			break;
 		case VS_EV_LOCK:
 			if (e->lock.phase == VS_LOCK_HOLD) {
-				rc = push(s, e->tid, e->ts_ns, e->dur_ns, S_HOLD, e, 0);
+				rc = push(s, e->tid | LOCK_TRACK, e->ts_ns, e->dur_ns, S_HOLD, e, 0);
 				break;
 			}
 			if (e->lock.holder_tid && e->lock.holder_tid != e->tid) {
 				flows++;
 				rc = push(s, e->tid, e->ts_ns, e->dur_ns, S_WAIT, e, flows);
 				if (!rc)
-					rc = push(s, e->lock.holder_tid, e->ts_ns, e->dur_ns,
-						  S_HELD_FOR, e, flows);
+					rc = push(s, e->lock.holder_tid | LOCK_TRACK, e->ts_ns,
+						  e->dur_ns, S_HELD_FOR, e, flows);
 			} else {
 				rc = push(s, e->tid, e->ts_ns, e->dur_ns, S_WAIT, e, 0);
 			}
@@ -256,7 +262,24 @@ static int by_tid(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-static int write_thread_names(const struct vs_export_input *in, FILE *out)
+static void write_thread_name(const struct vs_export_input *in, FILE *out, uint32_t tid,
+			      const char *comm, const char *suffix)
+{
+	char name[VS_COMM_LEN + 32];
+
+	snprintf(name, sizeof(name), "%.*s%s", VS_COMM_LEN, comm, suffix);
+	fprintf(out, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+		     "\"args\":{\"name\":", in->pid, tid);
+	vs_json_string(out, name);
+	fputs("}}", out);
+	/* each lock track right under its thread's */
+	fprintf(out, ",\n{\"name\":\"thread_sort_index\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
+		     "\"args\":{\"sort_index\":%llu}}",
+		in->pid, tid, (unsigned long long)(tid & ~LOCK_TRACK) * 2 + !!(tid & LOCK_TRACK));
+}
+
+static int write_thread_names(const struct vs_export_input *in, const struct slices *s,
+			      FILE *out)
 {
 	const struct vs_timeline *t = in->timeline;
 	struct thread_name *names = malloc((2 * t->nr + 1) * sizeof(*names));
@@ -278,15 +301,19 @@ static int write_thread_names(const struct vs_export_input *in, FILE *out)
 	vs_json_string(out, in->comm);
 	fputs("}}", out);
 	for (size_t i = 0; i < n; i++) {
-		char comm[VS_COMM_LEN + 1];
-
 		if (i && names[i - 1].tid == names[i].tid)
 			continue;
-		snprintf(comm, sizeof(comm), "%.*s", VS_COMM_LEN, names[i].comm);
-		fprintf(out, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%u,\"tid\":%u,"
-			     "\"args\":{\"name\":", in->pid, names[i].tid);
-		vs_json_string(out, comm);
-		fputs("}}", out);
+		write_thread_name(in, out, names[i].tid, names[i].comm, "");
+	}
+	/* the lock tracks in use (s is in track order), named after their thread */
+	for (size_t i = 0; i < s->n; i++) {
+		uint32_t tid = s->v[i].tid;
+		struct thread_name key = { tid & ~LOCK_TRACK, NULL }, *found;
+
+		if (!(tid & LOCK_TRACK) || (i && s->v[i - 1].tid == tid))
+			continue;
+		found = n ? bsearch(&key, names, n, sizeof(*names), by_tid) : NULL;
+		write_thread_name(in, out, tid, found ? found->comm : "thread", " (locks held)");
 	}
 	free(names);
 	return 0;
@@ -337,12 +364,12 @@ int vs_export_chrome(const struct vs_export_input *in, FILE *out)
 		rc = nest(&s);
 	if (rc)
 		goto out;
+	fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"source\":\"virtscope\"},\n"
+	      "\"traceEvents\":[\n", out);
+	rc = write_thread_names(in, &s, out); /* while s is in track order */
 	/* In time order, parents before their children, as viewers like. */
 	if (s.n)
 		qsort(s.v, s.n, sizeof(*s.v), by_time);
-	fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"source\":\"virtscope\"},\n"
-	      "\"traceEvents\":[\n", out);
-	rc = write_thread_names(in, out);
 	for (size_t i = 0; !rc && i < s.n; i++)
 		write_slice(in, out, &s.v[i]);
 	fputs("\n]}\n", out);

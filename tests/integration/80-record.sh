@@ -75,6 +75,27 @@ test_record_acceptance_slow_machined() {
 	grep -qE 'dbus=[1-9]' "$TMP/v1" && grep -qE 'rpc=[1-9]' "$TMP/v1" &&
 		grep -qE 'lock-wait=[1-9]' "$TMP/v1" && grep -qE '[1-9][0-9]* flows' "$TMP/v1" ||
 		fail "chrome trace lacks spans or flows: $(cat "$TMP/v1")"
+	# a destroying worker held vmN's lock while another thread waited a
+	# second or more for it: a whole slice (never cut) on that worker's own
+	# lock track; and the starts' forks of QEMU are slices on workers' tracks
+	python3 - "$TMP/acc.json" <<'PY' || fail "chrome trace: no long lock hold or no fork"
+import json, sys
+evs = json.load(open(sys.argv[1]))["traceEvents"]
+names = {e["tid"]: e["args"]["name"] for e in evs if e.get("ph") == "M" and e["name"] == "thread_name"}
+holds = [e for e in evs if e.get("cat") == "lock-hold" and "virDomainObj vm" in e["name"]]
+long = [e for e in holds if e["args"].get("holder_job") == "remoteDispatchDomainDestroyFlags"
+        and e["dur"] >= 1e6 and not e["args"].get("cut_to_nest")
+        and names.get(e["tid"], "").endswith(" (locks held)")
+        and names[e["tid"]].startswith(("rpc-libvirtd", "prio-rpc"))]
+assert long, "domain lock holds: %s" % sorted(
+    [(e["name"], names.get(e["tid"]), e["dur"], e["args"]) for e in holds], key=lambda h: -h[2])[:3]
+forks = [e for e in evs if e.get("cat") == "fork"]
+assert forks and all(e["dur"] > 0 for e in forks), "%d fork slices" % len(forks)
+assert any(names.get(e["tid"], "").startswith(("rpc-libvirtd", "prio-rpc")) for e in forks), \
+    "no fork on a worker's track"
+print("holds: %d domain lock holds, %d of a destroy over 1 s, longest %.0f ms; %d forks" % (
+    len(holds), len(long), max(e["dur"] for e in long) / 1e3, len(forks)), file=sys.stderr)
+PY
 	python3 tests/export/validate.py speedscope "$TMP/acc.speedscope" >"$TMP/v2" || fail "$(cat "$TMP/v2")"
 	nm=$(pprof_checker)
 	NODE_PATH=$nm node tests/export/check-pprof.js "$TMP/acc.pb.gz" >"$TMP/v3" || fail "$(cat "$TMP/v3")"
