@@ -51,3 +51,36 @@ for disks in 0 16 20; do
 		define-undefine -j 1 --same-threads 0 --disks "$disks" -n $((2 * N)) -d 120
 done
 row "start" DOMAIN_CREATE start start-destroy --domains 1 -n $((2 * N)) -d 300
+
+# What --syscalls costs the machine: a system call's time (perf bench syscall
+# basic, getppid in a loop) with forks --syscalls attached, against the same
+# without it, alternating, ROUNDS times.
+ROUNDS=${ROUNDS:-5}
+syscall_us() { perf bench syscall basic 2>/dev/null | awk '/usecs\/op/ { print $1 }'; }
+off=() on=()
+for _ in $(seq "$ROUNDS"); do
+	off+=("$(syscall_us)")
+	out=$(mktemp /tmp/virtscope-bench-forks.XXXXXX)
+	"$VIRTSCOPE" forks -p "$LAB_PID" --syscalls -d 300 -o "$out" 2>"$out.err" &
+	pid=$!
+	for _ in $(seq 200); do grep -q 'tracing forks' "$out.err" 2>/dev/null && break; sleep 0.05; done
+	on+=("$(syscall_us)")
+	kill -INT "$pid"
+	wait "$pid" || true
+	rm -f "$out" "$out.err"
+done
+echo
+echo "\`forks --syscalls\` also times raw fork and clone system calls, through their"
+echo "tracepoints, which put every system call on the machine on the kernel's traced"
+echo "path while attached. \`perf bench syscall basic\` (getppid), alternating without"
+echo "and with it, $ROUNDS rounds; the anchor is the run without, in the same round:"
+echo
+printf '%s\n' "${off[@]}" >/tmp/vs-off.$$
+printf '%s\n' "${on[@]}" >/tmp/vs-on.$$
+paste /tmp/vs-off.$$ /tmp/vs-on.$$ | awk '{ o += $1; n += $2; r[NR] = $2 / $1 }
+	END {
+		k = NR; for (i = 1; i <= k; i++) s += r[i]; m = s / k
+		for (i = 1; i <= k; i++) v += (r[i] - m) ^ 2
+		printf "| us per system call, without | with --syscalls | ratio |\n|---|---|---|\n"
+		printf "| %.3f | %.3f | **%.3f ± %.3f** |\n", o / k, n / k, m, sqrt(v / k) }'
+rm -f /tmp/vs-off.$$ /tmp/vs-on.$$
