@@ -387,17 +387,24 @@ static int follow_restart(struct run_state *st, uint64_t deadline)
 		if (rc)
 			return rc;
 		found = !vs_target_find_restart(&was, &pid);
-		if (found)
-			break;
+		if (found) {
+			rc = vs_target_open(&next, pid, err, sizeof(err));
+			if (!rc)
+				rc = vs_session_retarget(&st->s, &next, exited_ns, err, sizeof(err));
+			/* Gone while attaching: a daemonizing parent, which
+			 * exits once its child runs, or a start that failed.
+			 * The next one found is tried (the gap is marked). */
+			if (rc != -ESRCH)
+				break;
+			pr_debug("%s as pid %d exited while attaching; looking again", was.comm,
+				 (int)pid);
+		}
 		usleep(50 * 1000);
 	}
 	if (!found) {
 		vs_session_target_gone(&st->s, exited_ns);
 		return -ESRCH;
 	}
-	rc = vs_target_open(&next, pid, err, sizeof(err));
-	if (!rc)
-		rc = vs_session_retarget(&st->s, &next, exited_ns, err, sizeof(err));
 	if (rc) {
 		pr_err("%s restarted as pid %d, but attaching to it failed: %s", was.comm, (int)pid,
 		       err);

@@ -201,7 +201,7 @@ int vs_session_start(struct vs_session *s, char *err, size_t errlen)
 	 * part: better refused than reported as if it had been quiet. */
 	if (gone(s))
 		goto exited;
-	if (!s->config.keep_privileges && (rc = vs_drop_privileges()))
+	if ((rc = vs_drop_privileges(s->config.keep_privileges)))
 		pr_warn("cannot drop the capabilities attaching needed: %s", strerror(-rc));
 	return 0;
 exited:

@@ -53,9 +53,10 @@ struct vs_config {
 				  made outside libc's wrappers (a raw clone); every
 				  system call on the machine takes the kernel's
 				  slower traced path while attached */
-	int keep_privileges;   /* stay able to attach again (a restarted target);
-				  else every capability attaching needed is dropped
-				  once the session has started (lib/privs.h) */
+	int keep_privileges;   /* stay able to attach again (a restarted target):
+				  keep CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN when
+				  the other capabilities are dropped once the
+				  session has started (lib/privs.h) */
 };
 
 #define VS_SESSION_MAX_COLLECTORS 16

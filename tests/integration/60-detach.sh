@@ -98,3 +98,34 @@ test_privileges_dropped_after_attach() {
 	done
 	stop_ref
 }
+
+# top and record re-attach to a restarted daemon, so they keep CAP_BPF,
+# CAP_PERFMON and CAP_SYS_ADMIN (uprobes), and only those of the capabilities
+# attaching took: no CAP_DAC_OVERRIDE, CAP_SETUID, CAP_NET_ADMIN or
+# CAP_SYS_RESOURCE, and no way to regain any.
+test_privileges_of_front_ends_that_reattach() {
+	local vs eff i
+	start_ref
+	for i in 1 2; do
+		if [ "$i" = 1 ]; then
+			"$VIRTSCOPE" top -p "$REF_PID" -b -d 1 -n 60 >"$TMP/priv.out" 2>"$TMP/priv.err" &
+		else
+			rm -f "$TMP/priv.vsr"
+			"$VIRTSCOPE" record -p "$REF_PID" -d 60 -o "$TMP/priv.vsr" 2>"$TMP/priv.err" &
+		fi
+		vs=$!
+		for _ in $(seq 300); do
+			{ [ -s "$TMP/priv.out" ] || grep -q 'recording pid' "$TMP/priv.err"; } && break
+			sleep 0.05
+		done
+		sleep 0.3
+		eff=$(awk '/^CapEff:/ { print $2 }' /proc/"$vs"/status)
+		grep -q '^NoNewPrivs:.*1' /proc/"$vs"/status || fail "front end $i may regain privileges"
+		python3 -c "import sys; e = int('$eff', 16); sys.exit(not all(e >> b & 1 for b in (21, 38, 39)) or any(e >> b & 1 for b in (1, 7, 12, 24)))" ||
+			fail "front end $i: CapEff $eff (expected BPF, PERFMON and SYS_ADMIN; not DAC_OVERRIDE, SETUID, NET_ADMIN, SYS_RESOURCE)"
+		kill -INT "$vs"
+		wait "$vs" || fail "front end $i failed: $(cat "$TMP/priv.err")"
+		[ "$i" = 1 ] && rm -f "$TMP/priv.out"
+	done
+	stop_ref
+}
