@@ -104,35 +104,42 @@ static __always_inline void take_stack(struct vs_fork_record *r, struct pt_regs 
 
 /* ---- the libc entry points (attached for the target only) ---- */
 
-SEC("uprobe")
-int vs_fork_enter(struct pt_regs *ctx)
+/* Opens thread tid's call of fn: the record its end sends, with the
+ * caller's stack as uregs say it is. */
+static __always_inline void open_call(__u32 tid, __u32 fn, struct pt_regs *uregs)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct vs_fork_record *r, *c;
+	struct vs_fork_record *r = fresh_record(VS_FORK_REC_FORK), *c;
 
-	if (id >> 32 != targ_tgid)
-		return 0;
-	r = fresh_record(VS_FORK_REC_FORK);
 	if (!r)
-		return 0;
+		return;
 	/* Inserted first, then filled in place: the record is too big to
 	 * build twice. */
 	if (bpf_map_update_elem(&calls, &tid, r, BPF_ANY)) {
 		__sync_fetch_and_add(&lost, 1); /* too many forks in flight at once */
-		return 0;
+		return;
 	}
 	c = bpf_map_lookup_elem(&calls, &tid);
 	if (!c)
-		return 0;
+		return;
 	c->ts_ns = bpf_ktime_get_ns();
 	c->pid = targ_tgid;
 	c->tid = tid;
-	c->fn = (__u32)bpf_get_attach_cookie(ctx);
+	c->fn = fn;
 	bpf_get_current_comm(c->comm, sizeof(c->comm));
+	if (uregs)
+		take_stack(c, uregs);
+}
+
+SEC("uprobe")
+int vs_fork_enter(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (id >> 32 != targ_tgid)
+		return 0;
 	/* At entry the return probe has not yet rewritten the return
 	 * address: this is the one clean view of the caller's frames. */
-	take_stack(c, ctx);
+	open_call((__u32)id, (__u32)bpf_get_attach_cookie(ctx), ctx);
 	return 0;
 }
 
@@ -165,7 +172,7 @@ static __always_inline int is_syscall_fn(__u32 fn)
 }
 
 /* The call's end is seen: its return, or its system call's exit. */
-static __always_inline int has_return_probe(__u32 fn)
+static __always_inline int end_is_seen(__u32 fn)
 {
 	return fn == VS_FORK_FN_FORK || fn == VS_FORK_FN_SPAWN || fn == VS_FORK_FN_SPAWNP ||
 	       is_syscall_fn(fn) || (fn == VS_FORK_FN_CLONE && time_syscalls);
@@ -178,7 +185,7 @@ static __always_inline void target_forked(struct task_struct *parent, __u32 chil
 	struct vs_fork_record *c = bpf_map_lookup_elem(&calls, &tid), *r;
 	struct pt_regs uregs;
 
-	if (c && has_return_probe(c->fn) && !c->child) {
+	if (c && end_is_seen(c->fn) && !c->child) {
 		c->child = child;
 		c->created_ns = now;
 		return; /* sent at the call's return */
@@ -249,7 +256,7 @@ int BPF_PROG(vs_fork_created, struct task_struct *parent, struct task_struct *ch
 			__u32 tid = parent->pid;
 			struct vs_fork_record *c = bpf_map_lookup_elem(&calls, &tid);
 
-			if (c && !has_return_probe(c->fn))
+			if (c && !end_is_seen(c->fn))
 				bpf_map_delete_elem(&calls, &tid);
 		}
 		return 0;
@@ -344,7 +351,7 @@ static __always_inline int syscall_enter(__u32 fn, __u64 clone_flags)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
-	struct vs_fork_record *r, *c;
+	struct vs_fork_record *c;
 	struct pt_regs uregs;
 
 	if (id >> 32 != targ_tgid)
@@ -358,23 +365,7 @@ static __always_inline int syscall_enter(__u32 fn, __u64 clone_flags)
 	}
 	if (c)
 		return 0; /* inside a wrapper, timed from its entry */
-	r = fresh_record(VS_FORK_REC_FORK);
-	if (!r)
-		return 0;
-	if (bpf_map_update_elem(&calls, &tid, r, BPF_ANY)) {
-		__sync_fetch_and_add(&lost, 1);
-		return 0;
-	}
-	c = bpf_map_lookup_elem(&calls, &tid);
-	if (!c)
-		return 0;
-	c->ts_ns = bpf_ktime_get_ns();
-	c->pid = targ_tgid;
-	c->tid = tid;
-	c->fn = fn;
-	bpf_get_current_comm(c->comm, sizeof(c->comm));
-	if (!vs_current_user_regs(&uregs))
-		take_stack(c, &uregs);
+	open_call(tid, fn, vs_current_user_regs(&uregs) ? NULL : &uregs);
 	return 0;
 }
 
