@@ -246,7 +246,7 @@ static int add_to_session(void *owner, struct vs_consumer *c)
  * until deadline (0: none). */
 static int run_slices(struct vs_session *s, struct vs_recorder *rec, uint64_t deadline)
 {
-	int rc = 0;
+	int rc = 0, announced = vs_recorder_fired(rec);
 
 	while (!vs_session_interrupted() && !vs_recorder_done(rec)) {
 		uint64_t slice = VS_NSEC_PER_SEC, now = vs_now_ns();
@@ -260,6 +260,10 @@ static int run_slices(struct vs_session *s, struct vs_recorder *rec, uint64_t de
 		rc = vs_session_run(s, slice);
 		if (rc)
 			break;
+		if (!announced && vs_recorder_fired(rec)) {
+			fprintf(stderr, "virtscope: a trigger fired: %s\n", vs_recorder_trigger(rec));
+			announced = 1;
+		}
 		rc = vs_recorder_tick(rec);
 		if (rc)
 			break;
@@ -271,7 +275,7 @@ static int write_live_report(const char *path, struct vs_postmortem *pm, struct 
 			     const struct vs_profile *roles, uint64_t interval_ns)
 {
 	struct vs_symbolizer *sym = vs_symbolizer_new(s->procs);
-	struct vs_postmortem_view v = { s->stacks, sym, roles, interval_ns, 20, 10 };
+	struct vs_postmortem_view v = { s->stacks, sym, roles, interval_ns, 20, 10, NULL };
 	FILE *out = vs_cli_open_output(path);
 	int rc = -ENOMEM;
 

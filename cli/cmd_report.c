@@ -96,7 +96,8 @@ int cmd_report(int argc, char **argv)
 	{
 		struct vs_postmortem_view v = { rp.stacks, rp.sym, &rp.meta.roles,
 						vs_replay_interval(&rp), (unsigned int)rows,
-						(unsigned int)slowest };
+						(unsigned int)slowest,
+						rp.have_meta ? rp.meta.trigger : NULL };
 
 		rc = vs_postmortem_write(&pm, out, &v);
 	}

@@ -374,7 +374,10 @@ int vs_postmortem_write(struct vs_postmortem *pm, FILE *out, const struct vs_pos
 	    (rc = vs_fork_report_finish(pm->forks, name_path, (void *)v)))
 		return rc;
 	vs_timeline_sort(&pm->timeline);
-	fprintf(out, "Over %.1f s, %zu events.\n\n", (double)v->interval_ns / 1e9, pm->timeline.nr);
+	fprintf(out, "Over %.1f s, %zu events.\n", (double)v->interval_ns / 1e9, pm->timeline.nr);
+	if (v->trigger && v->trigger[0])
+		fprintf(out, "A flight recording, kept when a trigger fired: %s.\n", v->trigger);
+	fputc('\n', out);
 	print_restarts(out, &pm->timeline);
 	print_slowest(out, pm, v);
 	print_stalls(out, pm->offcpu, v->rows);

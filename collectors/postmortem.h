@@ -50,6 +50,7 @@ struct vs_postmortem_view {
 	uint64_t interval_ns;
 	unsigned int rows;              /* rows per table */
 	unsigned int slowest;           /* operations broken down */
+	const char *trigger;            /* what fired a flight recording, or NULL */
 };
 
 /* Finishes every module (call once, after the last event and totals) and

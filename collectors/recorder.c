@@ -163,6 +163,26 @@ static int matches(const struct vs_trigger *t, const struct vs_event *ev)
 	return 0;
 }
 
+/* In words, for the report: the recording may be read where the thread ids
+ * and the clock mean nothing, so what and how long come first. */
+static void describe_trigger(char *buf, size_t len, const struct vs_trigger *t,
+			     const struct vs_event *ev)
+{
+	const char *what, *object;
+
+	if (ev->kind == VS_EV_LOCK) {
+		what = ev->lock.kind ? ev->lock.kind : "lock";
+		object = ev->lock.object;
+	} else {
+		what = ev->span.name ? ev->span.name
+		       : ev->span.kind == VS_SPAN_LOOP_ITERATION ? "main loop" : "?";
+		object = ev->span.object;
+	}
+	snprintf(buf, len, "%s of %.3f ms (%s%s%s) in %s[%u]", trigger_name(t->kind),
+		 (double)ev->dur_ns / 1e6, what, object ? " " : "", object ? object : "",
+		 ev->comm, ev->tid);
+}
+
 static void check_triggers(struct vs_recorder *r, const struct vs_event *ev)
 {
 	for (size_t i = 0; i < r->opts.nr_triggers && !r->fired; i++) {
@@ -174,12 +194,7 @@ static void check_triggers(struct vs_recorder *r, const struct vs_event *ev)
 		r->fire_start_ns = ev->ts_ns;
 		r->fire_ts_ns = ev->ts_ns + ev->dur_ns;
 		r->dump_at_ns = vs_now_ns() + r->opts.after_ns;
-		snprintf(r->meta.trigger, sizeof(r->meta.trigger),
-			 "%s of %.3f ms (%s) by thread %u at %llu", trigger_name(t->kind),
-			 (double)ev->dur_ns / 1e6,
-			 ev->kind == VS_EV_LOCK ? (ev->lock.object ? ev->lock.object : "lock")
-						: (ev->span.name ? ev->span.name : "?"),
-			 ev->tid, (unsigned long long)ev->ts_ns);
+		describe_trigger(r->meta.trigger, sizeof(r->meta.trigger), t, ev);
 	}
 }
 
@@ -718,6 +733,11 @@ int vs_recorder_done(const struct vs_recorder *r)
 int vs_recorder_fired(const struct vs_recorder *r)
 {
 	return r->fired;
+}
+
+const char *vs_recorder_trigger(const struct vs_recorder *r)
+{
+	return r->meta.trigger;
 }
 
 struct vs_consumer *vs_recorder_consumer(struct vs_recorder *r)

@@ -124,6 +124,11 @@ PY
 	./virtscope report "$TMP/ring.vsr" >"$TMP/ring.report" 2>&1 || fail "report of the flight recording"
 	grep -q '^  1\. DOMAIN_DESTROY_FLAGS ' "$TMP/ring.report" ||
 		fail "flight recording: $(head -5 "$TMP/ring.report")"
+	# It says what fired it, as it fires and in the report.
+	grep -qE '^virtscope: a trigger fired: RPC of [0-9.]+ ms \(DOMAIN_DESTROY_FLAGS vm[0-9]+\)' \
+		"$TMP/ring.err" || fail "record did not say what fired: $(cat "$TMP/ring.err")"
+	grep -qE '^A flight recording, kept when a trigger fired: RPC of [0-9.]+ ms \(DOMAIN_DESTROY_FLAGS vm' \
+		"$TMP/ring.report" || fail "the report does not say what fired: $(head -3 "$TMP/ring.report")"
 	# Its stacks come with their names, though the ring keeps only the
 	# names its chunks still refer to.
 	./virtscope flame --kind offcpu --format folded "$TMP/ring.vsr" >"$TMP/ring.folded"

@@ -17,6 +17,7 @@
 #include "../../collectors/replay.h"
 #include "../../collectors/symbolize.h"
 #include "../../collectors/timeline.h"
+#include "../../lib/util.h"
 #include "unit.h"
 
 __attribute__((noinline)) void vs_unit_rec_fn(void)
@@ -418,6 +419,107 @@ static void test_trigger_parse(void)
 	CHECK(vs_trigger_parse("rpc", &t) == -EINVAL);
 }
 
+/* One flight recorder per trigger: the events just under its threshold, or
+ * of another kind, leave it armed; its own event fires it, the recording
+ * holds the ring's events, and its meta says what fired. */
+static void fire_one(const char *cond, const struct vs_event *under, const struct vs_event *over,
+		     const char *says)
+{
+	struct vs_recorder_opts o = { .flush_events = 1, .no_sync = 1, .ring_bytes = 1 << 20,
+				      .nr_triggers = 1, .before_ns = 60 * VS_NSEC_PER_SEC };
+	struct vs_rec_meta meta = { .pid = 100, .start_ns = 999000000ULL };
+	struct vs_session s = { 0 };
+	struct vs_recorder *r = NULL;
+	struct vs_timeline t;
+	struct vs_replay rp;
+	char path[64], err[256] = "";
+	size_t len = 0;
+	char *buf = NULL;
+
+	snprintf(path, sizeof(path), "/tmp/vs-unit-trig-%d.vsr", (int)getpid());
+	unlink(path);
+	o.path = path;
+	s.target.pid = getpid();
+	s.stacks = vs_stacks_new();
+	s.procs = vs_procs_new();
+	CHECK(vs_trigger_parse(cond, &o.triggers[0]) == 0);
+	r = vs_recorder_new(&s, &meta, &o, err, sizeof(err));
+	CHECK(r != NULL);
+	if (!r)
+		goto cleanup;
+	vs_recorder_consumer(r)->event(vs_recorder_consumer(r), under);
+	CHECK(!vs_recorder_fired(r) && !vs_recorder_trigger(r)[0]);
+	vs_recorder_consumer(r)->event(vs_recorder_consumer(r), over);
+	CHECK(vs_recorder_fired(r));
+	if (!strstr(vs_recorder_trigger(r), says)) {
+		fprintf(stderr, "  %s: '%s' lacks '%s'\n", cond, vs_recorder_trigger(r), says);
+		CHECK(0);
+	}
+	CHECK(vs_recorder_tick(r) == 0 && vs_recorder_done(r)); /* no after-window */
+	CHECK(vs_recorder_close(r, 2000000000ULL) == 0);
+	buf = slurp(path, &len);
+	CHECK(buf != NULL);
+	if (!buf)
+		goto cleanup;
+	CHECK(replay(buf, len, &t, err, sizeof(err), &rp) == 0);
+	CHECK(rp.have_meta && !strcmp(rp.meta.trigger, vs_recorder_trigger(r)));
+	CHECK(t.nr == 2);
+	vs_timeline_release(&t);
+	vs_replay_release(&rp);
+cleanup:
+	free(buf);
+	vs_recorder_free(r);
+	unlink(path);
+	vs_stacks_free(s.stacks);
+	vs_procs_free(s.procs);
+}
+
+static void test_triggers_fire(void)
+{
+	struct vs_event under = { .kind = VS_EV_SPAN_END, .pid = 100, .tid = 101,
+				  .ts_ns = 1000000000ULL, .comm = "libvirtd" };
+	struct vs_event over;
+
+	/* a main-loop iteration of 499.999 ms, then of 500 ms */
+	under.span.kind = VS_SPAN_LOOP_ITERATION;
+	under.dur_ns = 499999999;
+	over = under;
+	over.dur_ns = 500000000;
+	fire_one("stall:500", &under, &over, "main-loop stall of 500.000 ms (main loop) in libvirtd[101]");
+
+	/* an RPC of 3.5 s does not fire a stall trigger; one of 3.5 s fires rpc:3500 */
+	under.span.kind = VS_SPAN_RPC;
+	under.span.name = "DOMAIN_DESTROY_FLAGS";
+	under.span.object = "vm3";
+	under.dur_ns = 3499000000ULL;
+	over = under;
+	over.dur_ns = 3500000000ULL;
+	fire_one("rpc:3500", &under, &over, "RPC of 3500.000 ms (DOMAIN_DESTROY_FLAGS vm3)");
+
+	/* a lock hold of an hour is not a wait; a wait of 1 s is */
+	memset(&under.span, 0, sizeof(under.span));
+	under.kind = VS_EV_LOCK;
+	under.lock.phase = VS_LOCK_HOLD;
+	under.lock.kind = "virDomainObj";
+	under.lock.object = "vm7";
+	under.dur_ns = 3600 * VS_NSEC_PER_SEC;
+	over = under;
+	over.lock.phase = VS_LOCK_WAIT;
+	over.dur_ns = VS_NSEC_PER_SEC;
+	fire_one("lock:1000", &under, &over, "lock wait of 1000.000 ms (virDomainObj vm7)");
+
+	/* a D-Bus call of 20 s against a 30 s timeout, then one that timed out */
+	memset(&under.lock, 0, sizeof(under.lock));
+	under.kind = VS_EV_SPAN_END;
+	under.span.kind = VS_SPAN_DBUS;
+	under.span.name = "TerminateMachine";
+	under.span.timeout_ms = 30000;
+	under.dur_ns = 20 * VS_NSEC_PER_SEC;
+	over = under;
+	over.dur_ns = 30001 * VS_NSEC_PER_MSEC;
+	fire_one("dbus-timeout", &under, &over, "D-Bus timeout of 30001.000 ms (TerminateMachine)");
+}
+
 
 /* Inputs the fuzzer crashed the reader with once (tests/fuzz/crashes), and
  * its seeds, replay without a crash (the sanitized run checks memory). */
@@ -462,4 +564,5 @@ static void test_fuzz_regressions(void)
 UNIT_SUITE(record, UNIT_TEST(test_round_trip), UNIT_TEST(test_refuses_existing_and_symlinks),
 	   UNIT_TEST(test_truncated_salvages_chunks), UNIT_TEST(test_flipped_byte_skips_one_chunk),
 	   UNIT_TEST(test_bad_files_are_named), UNIT_TEST(test_trigger_parse),
+	   UNIT_TEST(test_triggers_fire),
 	   UNIT_TEST(test_fuzz_regressions));
