@@ -292,6 +292,7 @@ static void forget_old_stacks(struct top *t, uint64_t now_ns)
 		vs_stacks_forget_before(t->s.stacks, epoch - TOP_KEEP_S);
 		if (t->sym)
 			vs_symbolizer_forget_before(t->sym, epoch - TOP_KEEP_S);
+		vs_release_free_memory();
 	}
 }
 

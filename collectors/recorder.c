@@ -91,6 +91,7 @@ struct vs_recorder {
 	size_t stack_gen_cap;
 	struct vs_htab *ring_pids; /* pid -> struct ring_pid */
 	unsigned int dropped_since_sweep;
+	uint64_t trimmed_ns;     /* when freed memory was last handed back */
 	int fired, done;
 	uint64_t fire_start_ns, fire_ts_ns, dump_at_ns;
 	struct vs_recorder_stats stats;
@@ -465,6 +466,12 @@ static void ring_sweep(struct vs_recorder *r)
 		ring_pid_free(doomed[i]);
 	}
 	free(doomed);
+	/* A sweep can come every second under load; handing pages back costs a
+	 * walk of the heap, which every 10 s is enough for. */
+	if (vs_now_ns() - r->trimmed_ns >= 10 * VS_NSEC_PER_SEC) {
+		vs_release_free_memory();
+		r->trimmed_ns = vs_now_ns();
+	}
 }
 
 /* The definitions the chunks reaching into the window (from `from` on)

@@ -4,6 +4,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
+#include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,9 +53,18 @@ struct row {
 	struct rule rules[NR_TRACKED];
 };
 
+/* Rows are kept for the processes of one generation of the module maps:
+ * when a process's maps are dropped (it exited 30 s ago), its rows are
+ * dead, and this cache cannot tell them from the others, so it starts
+ * afresh. Rebuilding the live rows costs a CFI lookup each, a few ms in
+ * all, and keeps the cache bounded however many children come and go. A
+ * process that keeps running new code has its rows capped as well. */
+#define MAX_ROWS (1u << 16)
+
 struct vs_unwinder {
 	struct vs_procs *procs;
 	struct vs_htab *rows; /* struct row_key -> struct row */
+	uint64_t generation;  /* of procs, when rows was started */
 	struct vs_unwind_stats stats;
 	/* Wall-clock time per warm stack. The median, not the mean, is
 	 * reported: a stack that was preempted while it was unwound says
@@ -69,6 +79,7 @@ struct vs_unwinder *vs_unwinder_new(struct vs_procs *procs)
 	if (!u)
 		return NULL;
 	u->procs = procs;
+	u->generation = vs_procs_generation(procs);
 	u->rows = vs_htab_new();
 	if (!u->rows) {
 		free(u);
@@ -85,6 +96,20 @@ static void row_free(void *p)
 	for (size_t i = 0; i < NR_TRACKED; i++)
 		free(row->rules[i].ops);
 	free(row);
+}
+
+/* 0, or -ENOMEM with the old rows kept. */
+static int restart_rows(struct vs_unwinder *u)
+{
+	struct vs_htab *fresh = vs_htab_new();
+
+	if (!fresh)
+		return -ENOMEM;
+	vs_htab_free(u->rows, row_free);
+	u->rows = fresh;
+	u->generation = vs_procs_generation(u->procs);
+	u->stats.rows_dropped++;
+	return 0;
 }
 
 void vs_unwinder_free(struct vs_unwinder *u)
@@ -160,6 +185,30 @@ static int derive_rule(Dwarf_Frame *frame, int regno, struct rule *r)
 	return r->ops ? 0 : -ENOMEM;
 }
 
+/* Whether mod's own file has a .debug_frame. Asking libdw for it otherwise
+ * would load the separate debuginfo (every .debug_* section of it, and
+ * decompressed: 10 MiB for libvirt) only to find none: GCC on x86-64 puts
+ * all CFI in .eh_frame, and .debug_frame is copied to a debuginfo file only
+ * from the binary that had it. */
+static int has_debug_frame(Dwfl_Module *mod)
+{
+	Dwarf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr mem, *sh = gelf_getshdr(scn, &mem);
+		const char *name = sh ? elf_strptr(elf, shstrndx, sh->sh_name) : NULL;
+
+		if (name && !strcmp(name, ".debug_frame"))
+			return 1;
+	}
+	return 0;
+}
+
 /* Fills row from the CFI that covers pc, leaving it invalid when none does. */
 static void derive_row(struct vs_unwinder *u, struct row *row)
 {
@@ -173,6 +222,8 @@ static void derive_row(struct vs_unwinder *u, struct row *row)
 		return;
 	cfi = dwfl_module_eh_cfi(mod, &bias);
 	if (!cfi || dwarf_cfi_addrframe(cfi, row->key.pc - bias, &frame)) {
+		if (!has_debug_frame(mod))
+			return;
 		cfi = dwfl_module_dwarf_cfi(mod, &bias);
 		if (!cfi || dwarf_cfi_addrframe(cfi, row->key.pc - bias, &frame))
 			return;
@@ -409,6 +460,8 @@ unsigned int vs_unwind(struct vs_unwinder *u, uint32_t pid, const struct vs_usta
 
 	memcpy(w.regs, snap->regs, sizeof(w.regs));
 	*end = VS_UNWIND_NO_CFI;
+	if (u->generation != vs_procs_generation(u->procs) || vs_htab_count(u->rows) >= MAX_ROWS)
+		restart_rows(u);
 	if ((snap->flags & VS_USTACK_NO_USER) || !w.regs[VS_UREG_RIP])
 		return 0;
 	u->stats.stacks++;

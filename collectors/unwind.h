@@ -21,7 +21,8 @@ struct vs_unwinder;
 struct vs_unwind_stats {
 	uint64_t stacks;
 	uint64_t frames;
-	uint64_t rows_cached;  /* distinct addresses whose rules were derived */
+	uint64_t rows_cached;  /* rows derived (again after each fresh start) */
+	uint64_t rows_dropped; /* times the cache of rules started afresh */
 	uint64_t ns;           /* time spent unwinding */
 	uint64_t warm_stacks;  /* stacks whose every rule was already cached */
 	uint64_t warm_median_ns; /* ... and the median time one took */

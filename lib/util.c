@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,4 +167,9 @@ void vs_fmt_ns(char *buf, size_t len, uint64_t ns)
 		snprintf(buf, len, "%.3f ms", (double)ns / 1e6);
 	else
 		snprintf(buf, len, "%.1f us", (double)ns / 1e3);
+}
+
+void vs_release_free_memory(void)
+{
+	malloc_trim(0);
 }

@@ -43,4 +43,10 @@ void vs_strbuf_release(struct vs_strbuf *sb);
 /* 64-bit hash of a byte string, for the hash tables. Not cryptographic. */
 uint64_t vs_hash_bytes(const void *data, size_t len, uint64_t seed);
 
+/* Hands the pages of freed memory back to the kernel. Call after freeing
+ * much at once (a sweep of old stacks): glibc keeps freed chunks inside its
+ * heap, and a process that runs for days would otherwise hold the RSS of
+ * its busiest minute for good. */
+void vs_release_free_memory(void);
+
 #endif
