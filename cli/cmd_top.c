@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../collectors/contention.h"
+#include "../collectors/lock_sampler.h"
 #include "../collectors/offcpu.h"
 #include "../collectors/probes.h"
 #include "../collectors/proc_tasks.h"
@@ -157,7 +158,18 @@ struct top {
 	int screen;
 	struct vs_top_flame *flame; /* the screen's recent stacks, for F */
 	uint64_t next_sweep;        /* the epoch of the next forget_old_stacks() sweep */
+	struct vs_lock_sampler *holds; /* who holds the objects' locks */
+	uint64_t next_hold_sample;
+	uint32_t *tids;             /* the target's threads at the last refresh */
+	size_t ntids, tids_cap;
 };
+
+/* Holds are sampled 100 times a second: a domain's lock held across a
+ * D-Bus call or a monitor command (hundreds of ms, up to 30 s) shows, the
+ * reads cost top a system call each, and the daemon nothing. An object not
+ * worked on for a minute is no longer read (it may be gone). */
+#define HOLD_SAMPLE_NS (10 * VS_NSEC_PER_MSEC)
+#define HOLD_FORGET_NS (60 * VS_NSEC_PER_SEC)
 
 static void detach(struct top *t)
 {
@@ -165,6 +177,8 @@ static void detach(struct top *t)
 		return;
 	vs_symbolizer_free(t->sym);
 	t->sym = NULL;
+	vs_lock_sampler_free(t->holds);
+	t->holds = NULL;
 	if (t->flame)
 		vs_top_flame_clear(t->flame); /* its stack ids were the session's */
 	vs_session_release(&t->s);
@@ -210,6 +224,12 @@ static int attach(struct top *t, pid_t pid, char *err, size_t errlen)
 	if (rc)
 		goto fail;
 	t->sym = vs_symbolizer_new(t->s.procs);
+	t->holds = vs_lock_sampler_new(pid);
+	if (!t->holds) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "%s", strerror(-rc));
+		goto fail;
+	}
 	t->was = t->s.target;
 	vs_top_model_attach(&t->model, (uint32_t)pid, t->s.target.comm,
 			    vs_probes_profile(&t->s.collectors[C_PROBES]), vs_now_ns());
@@ -223,8 +243,45 @@ fail:
 
 static int on_task(const struct vs_proc_task *pt, void *arg)
 {
-	vs_top_model_task(arg, pt);
+	struct top *t = arg;
+
+	vs_top_model_task(&t->model, pt);
+	if (t->ntids == t->tids_cap) {
+		size_t cap = t->tids_cap ? t->tids_cap * 2 : 64;
+		uint32_t *p = realloc(t->tids, cap * sizeof(*p));
+
+		if (!p)
+			return 0; /* holds by the threads beyond go unseen */
+		t->tids = p;
+		t->tids_cap = cap;
+	}
+	t->tids[t->ntids++] = pt->tid;
 	return 0;
+}
+
+static int on_object(const struct vs_probe_object *o, void *arg)
+{
+	struct top *t = arg;
+
+	vs_lock_sampler_watch(t->holds, o->lock, o->name, o->seen_ns);
+	return 0;
+}
+
+static int on_hold(const struct vs_lock_hold *h, void *arg)
+{
+	vs_top_model_hold(arg, h);
+	return 0;
+}
+
+/* The holds sampled since the last refresh, then the objects to read next:
+ * those the threads worked on lately, among the threads there are now. */
+static void read_holds(struct top *t, uint64_t now_ns)
+{
+	uint64_t since = now_ns > HOLD_FORGET_NS ? now_ns - HOLD_FORGET_NS : 0;
+
+	vs_lock_sampler_take(t->holds, since, on_hold, &t->model);
+	vs_probes_objects(&t->s.collectors[C_PROBES], since, on_object, t);
+	vs_lock_sampler_set_threads(t->holds, t->tids, t->ntids);
 }
 
 static int on_totals(const struct vs_offcpu_totals *ot, void *arg)
@@ -254,10 +311,12 @@ static void read_sources(struct top *t)
 	pid_t pid = t->s.target.pid;
 
 	vs_top_model_begin_refresh(m);
-	vs_proc_tasks(pid, on_task, m);
+	t->ntids = 0;
+	vs_proc_tasks(pid, on_task, t);
 	vs_offcpu_totals(&t->s.collectors[C_OFFCPU], on_totals, m);
 	vs_contention_lock_stats(&t->s.collectors[C_CONTENTION], on_lock, m);
 	vs_contention_waits_now(&t->s.collectors[C_CONTENTION], on_wait, m);
+	read_holds(t, vs_now_ns());
 	vs_offcpu_info(&t->s.collectors[C_OFFCPU], &info);
 	vs_proc_times(pid, &ticks, &start);
 	vs_proc_times(getpid(), &self, &self_start);
@@ -444,6 +503,16 @@ static int run_loop(struct top *t)
 		/* On a screen, keys are read every 50 ms. */
 		if (t->screen && slice > 50 * VS_NSEC_PER_MSEC)
 			slice = 50 * VS_NSEC_PER_MSEC;
+		if (t->attached && vs_lock_sampler_count(t->holds)) {
+			if (now >= t->next_hold_sample) {
+				/* a read that fails (the target exiting) is
+				 * the session's to find out */
+				vs_lock_sampler_sample(t->holds, now);
+				t->next_hold_sample = now + HOLD_SAMPLE_NS;
+			}
+			if (slice > t->next_hold_sample - now)
+				slice = t->next_hold_sample - now;
+		}
 		if (t->attached) {
 			rc = slice ? vs_session_run(&t->s, slice) : 0;
 		} else {
@@ -535,6 +604,7 @@ cleanup:
 	vs_top_ui_release(&t.ui);
 	vs_top_model_release(&t.model);
 	vs_top_flame_free(t.flame);
+	free(t.tids);
 	return status;
 }
 

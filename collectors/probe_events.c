@@ -65,6 +65,7 @@ struct vs_probe_events {
 	const struct vs_profile *profile;
 	struct vs_htab *threads;  /* tid -> struct thread_state */
 	struct vs_htab *rpcs;     /* struct rpc_key -> struct rpc_call */
+	struct vs_htab *objects;  /* lock address -> struct vs_probe_object */
 	struct vs_probe_record *whole; /* a record sent short, made whole */
 };
 
@@ -78,8 +79,9 @@ struct vs_probe_events *vs_probe_events_new(struct vs_collector *c, const struct
 	pe->profile = p;
 	pe->threads = vs_htab_new();
 	pe->rpcs = vs_htab_new();
+	pe->objects = vs_htab_new();
 	pe->whole = malloc(sizeof(*pe->whole));
-	if (!pe->threads || !pe->rpcs || !pe->whole) {
+	if (!pe->threads || !pe->rpcs || !pe->objects || !pe->whole) {
 		vs_probe_events_free(pe);
 		return NULL;
 	}
@@ -92,6 +94,7 @@ void vs_probe_events_free(struct vs_probe_events *pe)
 		return;
 	vs_htab_free(pe->threads, free);
 	vs_htab_free(pe->rpcs, free);
+	vs_htab_free(pe->objects, free);
 	free(pe->whole);
 	free(pe);
 }
@@ -491,6 +494,24 @@ static void rpc_reply(struct vs_probe_events *pe, const struct vs_probe_record *
 
 /* The object a thread now works on: the domain an API looked up. It names
  * the RPC that thread serves, if that has no object yet. */
+static void note_object(struct vs_probe_events *pe, uint64_t lock, const char *name, uint64_t ts)
+{
+	struct vs_probe_object *o = vs_htab_get(pe->objects, &lock, sizeof(lock));
+
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			return;
+		o->lock = lock;
+		if (vs_htab_put(pe->objects, &o->lock, sizeof(o->lock), o, NULL)) {
+			free(o);
+			return;
+		}
+	}
+	o->seen_ns = ts;
+	snprintf(o->name, sizeof(o->name), "%s", name);
+}
+
 static void thread_object(struct vs_probe_events *pe, const struct vs_probe_record *r)
 {
 	struct thread_state *t = thread(pe, r->tid);
@@ -503,6 +524,33 @@ static void thread_object(struct vs_probe_events *pe, const struct vs_probe_reco
 	if (t->has_rpc && (call = vs_htab_get(pe->rpcs, &t->serving, sizeof(t->serving))) &&
 	    !call->object[0])
 		memcpy(call->object, t->object, sizeof(call->object));
+	if (r->f.nums[VS_PN_ADDR])
+		note_object(pe, r->f.nums[VS_PN_ADDR], t->object, r->ts_ns);
+}
+
+int vs_probe_events_objects(struct vs_probe_events *pe, uint64_t since_ns,
+			    int (*fn)(const struct vs_probe_object *o, void *arg), void *arg)
+{
+	struct vs_probe_object *o, *stale = NULL;
+	size_t pos = 0;
+	void *val;
+	int rc = 0;
+
+	/* Forgotten one per pass: positions do not survive a removal, and
+	 * objects go stale a few at a time. */
+	while (vs_htab_next(pe->objects, &pos, NULL, NULL, &val)) {
+		o = val;
+		if (o->seen_ns < since_ns) {
+			if (!stale)
+				stale = o;
+			continue;
+		}
+		if (!rc)
+			rc = fn(o, arg);
+	}
+	if (stale)
+		free(vs_htab_del(pe->objects, &stale->lock, sizeof(stale->lock)));
+	return rc;
 }
 
 void vs_probe_events_handle(struct vs_probe_events *pe, const struct vs_probe_record *r,

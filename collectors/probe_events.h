@@ -21,4 +21,18 @@ void vs_probe_events_free(struct vs_probe_events *pe); /* NULL ok */
 void vs_probe_events_handle(struct vs_probe_events *pe, const struct vs_probe_record *r,
 			    size_t size);
 
+/* An object a thread was seen to work on, from thread.object probes that
+ * fetch addr: the address of the object's lock, and the object's name. */
+struct vs_probe_object {
+	uint64_t lock; /* the key */
+	uint64_t seen_ns;
+	char name[64];
+};
+
+/* Calls fn for each object seen since since_ns, and forgets the others
+ * (their memory may be another object's by now). 0 or fn's first non-zero
+ * value. */
+int vs_probe_events_objects(struct vs_probe_events *pe, uint64_t since_ns,
+			    int (*fn)(const struct vs_probe_object *o, void *arg), void *arg);
+
 #endif

@@ -621,6 +621,16 @@ int vs_probes_lock_stats(const struct vs_collector *c,
 	return rc;
 }
 
+int vs_probes_objects(const struct vs_collector *c, uint64_t since_ns,
+		      int (*fn)(const struct vs_probe_object *o, void *arg), void *arg)
+{
+	const struct probes *p = c->priv;
+
+	if (!p || !p->events)
+		return -ENODEV;
+	return vs_probe_events_objects(p->events, since_ns, fn, arg);
+}
+
 const struct vs_collector_ops vs_probes_collector = {
 	.name = "probes",
 	.summary = "a daemon's locks, operations, forks, D-Bus calls, loop and keepalives, "

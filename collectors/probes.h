@@ -3,6 +3,7 @@
 #define VS_PROBES_COLLECTOR_H
 
 #include "collector.h"
+#include "probe_events.h"
 #include "profile.h"
 #include "target.h"
 
@@ -33,5 +34,11 @@ int vs_probes_resolve_binary(pid_t pid, const char *binary, char *out, size_t ou
 int vs_probes_lock_stats(const struct vs_collector *c,
 			 int (*fn)(uint64_t addr, const struct vs_lock_stats *st, void *arg),
 			 void *arg);
+
+/* Calls fn for each object (and its lock) the target's threads worked on
+ * since since_ns (see vs_probe_events_objects()). 0, fn's value, or
+ * -ENODEV before the collector started. */
+int vs_probes_objects(const struct vs_collector *c, uint64_t since_ns,
+		      int (*fn)(const struct vs_probe_object *o, void *arg), void *arg);
 
 #endif

@@ -28,8 +28,9 @@
  * that gives the lock up and asks for it again), span.begin:TYPE,
  * span.end:TYPE (TYPE: rpc, dbus, caps, qmp, op, func), fork.begin, fork.end,
  * exec, loop.begin, loop.end, loop.dispatch, keepalive.sent,
- * keepalive.received, keepalive.timeout, thread.job, thread.object,
- * rpc.receive, rpc.dispatch or rpc.reply.
+ * keepalive.received, keepalive.timeout, thread.job, thread.object (the
+ * object a thread works on: its name, and as addr its lock, a pthread
+ * mutex, whose holder top samples), rpc.receive, rpc.dispatch or rpc.reply.
  * WHERE is usdt:BINARY:PROVIDER:NAME, uprobe:BINARY:SYMBOL[+N] or
  * uretprobe:BINARY:SYMBOL. An offset +N must land on an instruction of the
  * build the profile's build-ids name; on another build it is dropped. BINARY is "$exe", "@PROVIDER" (whichever mapped

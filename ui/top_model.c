@@ -537,6 +537,9 @@ void vs_top_model_begin_refresh(struct vs_top_model *m)
 
 		d->busy_now = d->waiting_now = d->holder_now = 0;
 		d->oldest_rpc = 0;
+		d->hold_samples = d->hold_held = 0;
+		d->hold_owner = 0;
+		d->held_since_ns = 0;
 	}
 }
 
@@ -636,6 +639,33 @@ void vs_top_model_wait_now(struct vs_top_model *m, const struct vs_lock_wait_now
 		d->waiting_now++;
 		d->holder_now = w->owner;
 	}
+}
+
+void vs_top_model_hold(struct vs_top_model *m, const struct vs_lock_hold *h)
+{
+	char key[64] = { 0 };
+	struct vs_top_domain *d;
+	struct vs_top_thread *o;
+
+	copy(key, sizeof(key), h->name);
+	d = vs_htab_get(m->domains, key, strlen(key) + 1);
+	if (!d && (h->held || h->owner))
+		d = domain(m, h->name);
+	if (!d)
+		return;
+	d->hold_samples += h->samples;
+	d->hold_held += h->held;
+	if (h->longest_ns > d->hold_longest_ns)
+		d->hold_longest_ns = h->longest_ns;
+	if (!h->owner)
+		return;
+	d->hold_owner = h->owner;
+	d->held_since_ns = h->held_since_ns;
+	/* A waiter saw the same holder, or none waits: either way it holds. */
+	d->holder_now = h->owner;
+	o = vs_htab_get(m->threads, &h->owner, sizeof(h->owner));
+	if (o && !o->domain[0])
+		copy(o->domain, sizeof(o->domain), d->name);
 }
 
 void vs_top_model_process(struct vs_top_model *m, uint64_t cpu_ticks, uint64_t start_ticks,

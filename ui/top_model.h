@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "../collectors/contention.h"
+#include "../collectors/lock_sampler.h"
 #include "../collectors/event.h"
 #include "../collectors/offcpu.h"
 #include "../collectors/proc_tasks.h"
@@ -103,6 +104,13 @@ struct vs_top_domain {
 	uint32_t busy_now, waiting_now;
 	uint64_t oldest_rpc;            /* the oldest RPC on it now began then */
 	uint32_t holder_now;
+	/* Its lock's holds, sampled (collectors/lock_sampler.h): reads in the
+	 * last interval and how many found it held; the hold in progress; the
+	 * longest seen. */
+	uint64_t hold_samples, hold_held;
+	uint32_t hold_owner;
+	uint64_t held_since_ns;
+	uint64_t hold_longest_ns;
 	uint64_t seen;
 };
 
@@ -176,6 +184,9 @@ void vs_top_model_task(struct vs_top_model *m, const struct vs_proc_task *t);
 void vs_top_model_offcpu(struct vs_top_model *m, const struct vs_offcpu_totals *t);
 void vs_top_model_lock(struct vs_top_model *m, uint64_t addr, const struct vs_lock_stats *st);
 void vs_top_model_wait_now(struct vs_top_model *m, const struct vs_lock_wait_now *w);
+/* A sampled lock's figures since the last refresh: the domain named after it
+ * gets them (a lock never found held adds no domain). */
+void vs_top_model_hold(struct vs_top_model *m, const struct vs_lock_hold *h);
 void vs_top_model_process(struct vs_top_model *m, uint64_t cpu_ticks, uint64_t start_ticks,
 			  uint64_t self_ticks, uint64_t stall_max_ever_ns, uint64_t events);
 /* virtscope's own resident memory, shown beside its CPU. */

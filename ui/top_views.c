@@ -29,6 +29,8 @@ static const struct vs_top_column domain_cols[] = {
 	{ "MAXms", "lock_wait_max_ms", 7, 0 },
 	{ "WTNG", "waiting_now", 4, 0 },
 	{ "HOLDER", "holder_tid", 7, 0 },
+	{ "HOLD%", "lock_held_pct", 5, 0 },
+	{ "HELD-s", "lock_held_s", 6, 0 },
 	{ "RPCS", "rpcs_in_flight", 4, 0 },
 	{ "AGE-s", "oldest_rpc_s", 5, 0 },
 	{ "RPC/s", "rpcs_per_s", 5, 0 },
@@ -307,16 +309,19 @@ static int build_domains(struct vs_top_table *t, const struct vs_top_model *m)
 		num(&c[3], d->lock_wait.cum.max_ns ? ms(d->lock_wait.cum.max_ns) : NAN, "%.1f");
 		num(&c[4], d->waiting_now, "%.0f");
 		num(&c[5], d->holder_now ? d->holder_now : NAN, "%.0f");
-		num(&c[6], d->busy_now, "%.0f");
-		num(&c[7], d->oldest_rpc ? age_s(m, d->oldest_rpc) : NAN, "%.1f");
-		num(&c[8], per_s(m, d->rpcs.last.count), "%.1f");
-		num(&c[9], d->last_qmp_ns ? ms(d->last_qmp_ns) : NAN, "%.1f");
+		num(&c[6], d->hold_samples ? 100.0 * (double)d->hold_held / (double)d->hold_samples
+					   : NAN, "%.0f");
+		num(&c[7], d->hold_owner ? age_s(m, d->held_since_ns) : NAN, "%.1f");
+		num(&c[8], d->busy_now, "%.0f");
+		num(&c[9], d->oldest_rpc ? age_s(m, d->oldest_rpc) : NAN, "%.1f");
+		num(&c[10], per_s(m, d->rpcs.last.count), "%.1f");
+		num(&c[11], d->last_qmp_ns ? ms(d->last_qmp_ns) : NAN, "%.1f");
 		if (d->last_op[0])
-			text(&c[10], "%s %.0fms", d->last_op, ms(d->last_op_ns));
+			text(&c[12], "%s %.0fms", d->last_op, ms(d->last_op_ns));
 		else
-			text(&c[10], "-");
-		c[10].has_num = 1;
-		c[10].num = ms(d->last_op_ns);
+			text(&c[12], "-");
+		c[12].has_num = 1;
+		c[12].num = ms(d->last_op_ns);
 	}
 	return 0;
 }

@@ -30,7 +30,7 @@ struct vs_top_column {
 };
 
 #define VS_TOP_CELL_LEN 160
-#define VS_TOP_MAX_COLS 12 /* the widest view's columns */
+#define VS_TOP_MAX_COLS 13 /* the widest view's columns */
 
 struct vs_top_cell {
 	char text[VS_TOP_CELL_LEN];

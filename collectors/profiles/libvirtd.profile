@@ -53,9 +53,10 @@ probe thread.job at uprobe:libvirt.so.0:virThreadJobClear
 probe rpc.receive  at usdt:libvirt.so.0:libvirt:rpc_server_client_msg_rx addr=$arg1 prog=$arg3 value=$arg5 type=$arg6 result=$arg7 id=$arg8
 probe rpc.dispatch at uprobe:libvirt.so.0:virNetServerProgramDispatch addr=$arg3 prog=+32($arg4):u32 value=+40($arg4):u32 id=+48($arg4):u32
 probe rpc.reply    at usdt:libvirt.so.0:libvirt:rpc_server_client_msg_tx_queue addr=$arg1 prog=$arg3 value=$arg5 type=$arg6 result=$arg7 id=$arg8
-# The domain an API works on: the object the lookup returns, locked.
-probe thread.object at uretprobe:libvirt.so.0:virDomainObjListFindByUUID name=+0x30(+0x88($retval))
-probe thread.object at uretprobe:libvirt.so.0:virDomainObjListFindByName name=+0x30(+0x88($retval))
+# The domain an API works on: the object the lookup returns, locked; addr is
+# its lock (the mutex at +0x18), which top samples for who holds it.
+probe thread.object at uretprobe:libvirt.so.0:virDomainObjListFindByUUID name=+0x30(+0x88($retval)) addr=$retval+0x18
+probe thread.object at uretprobe:libvirt.so.0:virDomainObjListFindByName name=+0x30(+0x88($retval)) addr=$retval+0x18
 
 # D-Bus calls: virGDBusCallMethod(conn, reply, replyType, error, busName,
 # objectPath, ifaceName, method, data); the last two are on the stack. Its

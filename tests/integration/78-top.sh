@@ -163,9 +163,19 @@ assert any(n.startswith("wait virDomainObj vm") for n in now), "no wait for a do
 doms = [d for f in frames for d in f["domains"] if d["domain"] in ("vm1", "vm2")]
 assert any(d["rpcs_in_flight"] >= 1 and (d["oldest_rpc_s"] or 0) >= 1 for d in doms), \
     "no RPC in flight on a domain for a second"
+# ... and the sampled lock holds show it: vmN's lock held for over a second,
+# most of an interval, by a worker.
+held = [(d, f) for f in frames for d in f["domains"] if d["domain"] in ("vm1", "vm2")
+        and (d["lock_held_s"] or 0) >= 1 and (d["lock_held_pct"] or 0) >= 50]
+assert held, "no domain lock held for a second: %s" % [
+    (d["domain"], d["lock_held_pct"], d["lock_held_s"]) for d in doms]
+names = {t["tid"]: t["name"] for d, f in held for t in f["threads"]}
+assert any(names.get(d["holder_tid"], "").startswith(("rpc-libvirtd", "prio-rpc")) for d, f in held), \
+    "the holder is not a worker: %s" % [(d["holder_tid"], names.get(d["holder_tid"])) for d, f in held]
 ups = {f["header"]["uptime_s"] for f in frames}
 assert len(ups) > 1, "the uptime never changed"
-print(f"json: {len(frames)} frames, TerminateMachine max {term[0]['max_ms_total']} ms", file=sys.stderr)
+print(f"json: {len(frames)} frames, TerminateMachine max {term[0]['max_ms_total']} ms, "
+      f"longest domain lock hold in progress {max(d['lock_held_s'] for d, f in held)} s", file=sys.stderr)
 EOF
 	kill "$TOP_LOAD" 2>/dev/null || true
 	wait "$TOP_LOAD" 2>/dev/null || true

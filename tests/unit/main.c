@@ -10,6 +10,7 @@ extern const struct unit_suite record_suite;
 extern const struct unit_suite offcpu_report_suite;
 extern const struct unit_suite top_model_suite;
 extern const struct unit_suite symbolize_suite;
+extern const struct unit_suite lock_sampler_suite;
 
 static const struct unit_suite *const suites[] = {
 	&util_suite, &args_suite, &target_suite, &event_suite,
@@ -18,6 +19,7 @@ static const struct unit_suite *const suites[] = {
 	&offcpu_report_suite,
 	&top_model_suite,
 	&symbolize_suite,
+	&lock_sampler_suite,
 };
 
 static int failed_now;
