@@ -61,9 +61,19 @@ struct row {
  * process that keeps running new code has its rows capped as well. */
 #define MAX_ROWS (1u << 16)
 
+/* A stack's first frame is where it was interrupted: for a sample, any
+ * instruction of the daemon, so its addresses never stop coming (about ten
+ * new ones a second at 49 Hz) and caching each for good grew the cache
+ * without end. Its other frames are return addresses, of which there are
+ * only as many as call sites. First frames are cached apart, in slots that
+ * a newcomer takes over: the hot ones (the system calls threads block in)
+ * stay, and the memory is fixed. */
+#define LEAF_SLOTS 4096
+
 struct vs_unwinder {
 	struct vs_procs *procs;
 	struct vs_htab *rows; /* struct row_key -> struct row */
+	struct row *leaves[LEAF_SLOTS];
 	uint64_t generation;  /* of procs, when rows was started */
 	struct vs_unwind_stats stats;
 	/* Wall-clock time per warm stack. The median, not the mean, is
@@ -98,6 +108,15 @@ static void row_free(void *p)
 	free(row);
 }
 
+static void free_leaves(struct vs_unwinder *u)
+{
+	for (size_t i = 0; i < LEAF_SLOTS; i++) {
+		if (u->leaves[i])
+			row_free(u->leaves[i]);
+		u->leaves[i] = NULL;
+	}
+}
+
 /* 0, or -ENOMEM with the old rows kept. */
 static int restart_rows(struct vs_unwinder *u)
 {
@@ -105,6 +124,7 @@ static int restart_rows(struct vs_unwinder *u)
 
 	if (!fresh)
 		return -ENOMEM;
+	free_leaves(u);
 	vs_htab_free(u->rows, row_free);
 	u->rows = fresh;
 	u->generation = vs_procs_generation(u->procs);
@@ -116,6 +136,7 @@ void vs_unwinder_free(struct vs_unwinder *u)
 {
 	if (!u)
 		return;
+	free_leaves(u);
 	vs_htab_free(u->rows, row_free);
 	free(u);
 }
@@ -255,6 +276,29 @@ static const struct row *row_at(struct vs_unwinder *u, uint32_t pid, uint64_t pc
 		row_free(row);
 		return NULL;
 	}
+	u->stats.rows_cached++;
+	return row;
+}
+
+/* The row of a first frame, from its slot (see LEAF_SLOTS); the previous
+ * occupant is freed, which is safe as only one row is in use at a time. */
+static const struct row *leaf_row_at(struct vs_unwinder *u, uint32_t pid, uint64_t pc)
+{
+	struct row_key key = { .pid = pid, .pc = pc };
+	uint64_t h = (pc ^ (uint64_t)pid << 40) * 0x9e3779b97f4a7c15ULL;
+	struct row **slot = &u->leaves[h >> 52]; /* the top 12 bits */
+	struct row *row = *slot;
+
+	if (row && row->key.pid == pid && row->key.pc == pc)
+		return row;
+	row = calloc(1, sizeof(*row));
+	if (!row)
+		return NULL;
+	row->key = key;
+	derive_row(u, row);
+	if (*slot)
+		row_free(*slot);
+	*slot = row;
 	u->stats.rows_cached++;
 	return row;
 }
@@ -475,7 +519,7 @@ unsigned int vs_unwind(struct vs_unwinder *u, uint32_t pid, const struct vs_usta
 		}
 		ips[n++] = pc;
 		/* A return address points after its call: look up the call. */
-		row = row_at(u, pid, n == 1 ? pc : pc - 1);
+		row = n == 1 ? leaf_row_at(u, pid, pc) : row_at(u, pid, pc - 1);
 		if (!row || !row->valid) {
 			*end = VS_UNWIND_NO_CFI;
 			break;
