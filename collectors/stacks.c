@@ -22,8 +22,20 @@ struct id_block {
 	uint64_t stamp[ID_BLOCK];        /* the epoch it was last interned or touched in */
 };
 
+/* A few hot stacks (touched for hours) would pin their 64 KiB block for
+ * good once the rest of it is forgotten: a block down to fewer than
+ * SPARSE_BELOW stacks hands them to a table of their own, and goes. */
+#define SPARSE_BELOW 64
+
+struct sparse_entry {
+	vs_stack_id id; /* the key */
+	uint64_t stamp;
+	struct vs_stack *s;
+};
+
 struct vs_stacks {
 	struct vs_htab *index;   /* record bytes -> id */
+	struct vs_htab *sparse;  /* id -> struct sparse_entry, for stacks of freed blocks */
 	struct id_block **blocks; /* blocks[(id - 1) >> ID_BLOCK_BITS]; NULL once emptied */
 	uint32_t nr_blocks;      /* slots in blocks */
 	uint32_t count;          /* ids given */
@@ -37,11 +49,22 @@ struct vs_stacks *vs_stacks_new(void)
 	if (!st)
 		return NULL;
 	st->index = vs_htab_new();
-	if (!st->index) {
+	st->sparse = vs_htab_new();
+	if (!st->index || !st->sparse) {
+		vs_htab_free(st->index, NULL);
+		vs_htab_free(st->sparse, NULL);
 		free(st);
 		return NULL;
 	}
 	return st;
+}
+
+static void sparse_free(void *p)
+{
+	struct sparse_entry *e = p;
+
+	free(e->s);
+	free(e);
 }
 
 void vs_stacks_free(struct vs_stacks *st)
@@ -57,6 +80,7 @@ void vs_stacks_free(struct vs_stacks *st)
 	}
 	free(st->blocks);
 	vs_htab_free(st->index, NULL);
+	vs_htab_free(st->sparse, sparse_free);
 	free(st);
 }
 
@@ -65,16 +89,31 @@ static size_t record_size(unsigned int nr)
 	return sizeof(struct vs_stack) + nr * sizeof(uint64_t);
 }
 
-/* The block and slot of a live id, or NULL. */
-static struct id_block *slot_of(const struct vs_stacks *st, vs_stack_id id, uint32_t *slot)
+/* Where a live id's stack and stamp are kept: 1, or 0 when forgotten. */
+static int locate(const struct vs_stacks *st, vs_stack_id id, struct vs_stack **stack,
+		  uint64_t **stamp)
 {
+	struct sparse_entry *e;
 	struct id_block *b;
+	uint32_t slot;
 
 	if (!id || id > st->count)
-		return NULL;
+		return 0;
 	b = st->blocks[(id - 1) >> ID_BLOCK_BITS];
-	*slot = (id - 1) & (ID_BLOCK - 1);
-	return b && b->by_id[*slot] ? b : NULL;
+	slot = (id - 1) & (ID_BLOCK - 1);
+	if (b) {
+		if (!b->by_id[slot])
+			return 0;
+		*stack = b->by_id[slot];
+		*stamp = &b->stamp[slot];
+		return 1;
+	}
+	e = vs_htab_get(st->sparse, &id, sizeof(id));
+	if (!e)
+		return 0;
+	*stack = e->s;
+	*stamp = &e->stamp;
+	return 1;
 }
 
 /* Room for the next id: 0, or -ENOMEM. */
@@ -124,10 +163,12 @@ vs_stack_id vs_stacks_intern(struct vs_stacks *st, uint32_t pid, const uint64_t 
 
 	found = vs_htab_get(st->index, s, size);
 	if (found) {
+		struct vs_stack *kept;
+		uint64_t *stamp;
+
 		free(s);
-		b = slot_of(st, (vs_stack_id)(uintptr_t)found, &slot);
-		if (b)
-			b->stamp[slot] = st->epoch;
+		if (locate(st, (vs_stack_id)(uintptr_t)found, &kept, &stamp))
+			*stamp = st->epoch;
 		return (vs_stack_id)(uintptr_t)found;
 	}
 	if (make_room(st))
@@ -148,10 +189,10 @@ fail:
 
 const struct vs_stack *vs_stacks_get(const struct vs_stacks *st, vs_stack_id id)
 {
-	uint32_t slot;
-	const struct id_block *b = slot_of(st, id, &slot);
+	struct vs_stack *s;
+	uint64_t *stamp;
 
-	return b ? b->by_id[slot] : NULL;
+	return locate(st, id, &s, &stamp) ? s : NULL;
 }
 
 uint32_t vs_stacks_count(const struct vs_stacks *st)
@@ -166,13 +207,72 @@ void vs_stacks_set_epoch(struct vs_stacks *st, uint64_t epoch)
 
 int vs_stacks_touch(struct vs_stacks *st, vs_stack_id id)
 {
-	uint32_t slot;
-	struct id_block *b = slot_of(st, id, &slot);
+	struct vs_stack *s;
+	uint64_t *stamp;
 
-	if (!b)
+	if (!locate(st, id, &s, &stamp))
 		return 0;
-	b->stamp[slot] = st->epoch;
+	*stamp = st->epoch;
 	return 1;
+}
+
+static void forget(struct vs_stacks *st, struct vs_stack *s)
+{
+	vs_htab_del(st->index, s, record_size((unsigned int)s->nr_kernel + s->nr_user));
+	free(s);
+}
+
+/* Moves a nearly empty block's stacks to the sparse table: 0, or -ENOMEM
+ * with the block kept as it was. */
+static int thin_out(struct vs_stacks *st, uint32_t n)
+{
+	struct id_block *b = st->blocks[n];
+	struct sparse_entry *e[SPARSE_BELOW];
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < ID_BLOCK && k < b->live; i++) {
+		if (!b->by_id[i])
+			continue;
+		e[k] = malloc(sizeof(*e[k]));
+		if (!e[k])
+			goto undo;
+		*e[k] = (struct sparse_entry){ n * ID_BLOCK + i + 1, b->stamp[i], b->by_id[i] };
+		if (vs_htab_put(st->sparse, &e[k]->id, sizeof(e[k]->id), e[k], NULL)) {
+			free(e[k]);
+			goto undo;
+		}
+		k++;
+	}
+	free(b);
+	st->blocks[n] = NULL;
+	return 0;
+undo:
+	while (k--)
+		free(vs_htab_del(st->sparse, &e[k]->id, sizeof(e[k]->id)));
+	return -ENOMEM;
+}
+
+static size_t forget_sparse_before(struct vs_stacks *st, uint64_t epoch)
+{
+	size_t n = vs_htab_count(st->sparse), k = 0, pos = 0;
+	struct sparse_entry **doomed;
+	void *val;
+
+	if (!n || !(doomed = malloc(n * sizeof(*doomed))))
+		return 0; /* kept until the next sweep */
+	while (vs_htab_next(st->sparse, &pos, NULL, NULL, &val) && k < n) {
+		struct sparse_entry *e = val;
+
+		if (e->stamp < epoch)
+			doomed[k++] = e;
+	}
+	for (size_t i = 0; i < k; i++) {
+		vs_htab_del(st->sparse, &doomed[i]->id, sizeof(doomed[i]->id));
+		forget(st, doomed[i]->s);
+		free(doomed[i]);
+	}
+	free(doomed);
+	return k;
 }
 
 size_t vs_stacks_forget_before(struct vs_stacks *st, uint64_t epoch)
@@ -189,18 +289,20 @@ size_t vs_stacks_forget_before(struct vs_stacks *st, uint64_t epoch)
 
 			if (!s || b->stamp[i] >= epoch)
 				continue;
-			vs_htab_del(st->index, s,
-				    record_size((unsigned int)s->nr_kernel + s->nr_user));
-			free(s);
+			forget(st, s);
 			b->by_id[i] = NULL;
 			b->live--;
 			forgotten++;
 		}
 		/* The block being filled stays, even empty: its next ids go there. */
-		if (!b->live && (n + 1) * ID_BLOCK <= st->count) {
+		if ((n + 1) * ID_BLOCK > st->count)
+			continue;
+		if (!b->live) {
 			free(b);
 			st->blocks[n] = NULL;
+		} else if (b->live < SPARSE_BELOW) {
+			thin_out(st, n);
 		}
 	}
-	return forgotten;
+	return forgotten + forget_sparse_before(st, epoch);
 }

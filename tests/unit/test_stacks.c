@@ -111,6 +111,41 @@ static void forget_many_over_rounds(void)
 	vs_stacks_free(st);
 }
 
+/* Hot stacks, touched round after round, keep their ids and contents when
+ * the rest of their block is forgotten (and the block goes), are found
+ * again by content, and are forgotten once they go cold. */
+static void hot_stacks_outlive_their_block(void)
+{
+	struct vs_stacks *st = vs_stacks_new();
+	enum { N = 3 * 4096 };
+	static const vs_stack_id hot[] = { 1, 4096, 4097 + 17 };
+	vs_stack_id id;
+
+	CHECK(st);
+	vs_stacks_set_epoch(st, 1);
+	for (uint64_t i = 0; i < N; i++)
+		CHECK(vs_stacks_intern(st, 7, NULL, 0, &(uint64_t){ 0x1000 + i }, 1, 0) == i + 1);
+	for (uint64_t round = 2; round <= 4; round++) {
+		vs_stacks_set_epoch(st, round);
+		for (size_t h = 0; h < 3; h++)
+			CHECK(vs_stacks_touch(st, hot[h]));
+		CHECK(vs_stacks_forget_before(st, round) == (round == 2 ? N - 3 : 0));
+		for (size_t h = 0; h < 3; h++)
+			CHECK(vs_stacks_get(st, hot[h]) && vs_stacks_get(st, hot[h])->ips[0] == 0x1000 + hot[h] - 1);
+		CHECK(!vs_stacks_get(st, 2) && !vs_stacks_get(st, N));
+	}
+	/* the same content is the same id, and a touch */
+	id = vs_stacks_intern(st, 7, NULL, 0, &(uint64_t){ 0x1000 + 4096 - 1 }, 1, 0);
+	CHECK(id == 4096);
+	vs_stacks_set_epoch(st, 9);
+	CHECK(vs_stacks_forget_before(st, 9) == 3);
+	for (size_t h = 0; h < 3; h++)
+		CHECK(!vs_stacks_get(st, hot[h]));
+	id = vs_stacks_intern(st, 7, NULL, 0, &(uint64_t){ 0x1000 }, 1, 0);
+	CHECK(id == N + 1 && vs_stacks_get(st, id));
+	vs_stacks_free(st);
+}
+
 UNIT_SUITE(stacks, UNIT_TEST(intern_dedups), UNIT_TEST(empty_stack),
 	   UNIT_TEST(lookup_ip_of_return_addresses), UNIT_TEST(forget_before_an_epoch),
-	   UNIT_TEST(forget_many_over_rounds));
+	   UNIT_TEST(forget_many_over_rounds), UNIT_TEST(hot_stacks_outlive_their_block));
