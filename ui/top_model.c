@@ -24,6 +24,18 @@
  * past this many rows, those seen longest ago, with nothing going on now,
  * are forgotten, down to three quarters of it, so that memory stays flat. */
 #define MAX_DOMAINS 4096
+/* Locks too: the kernel counts up to 16384 of them (its table forgets the
+ * least recent), and objects keep coming at new addresses. Each one's last
+ * counts are kept compactly while the kernel counts it, so that a lock's
+ * waits are never counted twice; its row (what the view shows) only while
+ * it is among the MAX_LOCK_ROWS most recently waited for. */
+#define MAX_LOCK_ROWS 4096
+
+struct lock_total {
+	uint64_t addr; /* key */
+	uint64_t count, sum_ns;
+	uint64_t tick; /* the refresh it was last read in */
+};
 
 /* A call in progress, by span kind and id. */
 struct open_call {
@@ -45,12 +57,13 @@ int vs_top_model_init(struct vs_top_model *m)
 	m->threads = vs_htab_new();
 	m->domains = vs_htab_new();
 	m->locks = vs_htab_new();
+	m->lock_totals = vs_htab_new();
 	m->rpc = vs_htab_new();
 	m->dbus = vs_htab_new();
 	m->qmp = vs_htab_new();
 	m->forks = vs_htab_new();
 	m->open = vs_htab_new();
-	if (!m->threads || !m->domains || !m->locks || !m->rpc || !m->dbus || !m->qmp ||
+	if (!m->threads || !m->domains || !m->locks || !m->lock_totals || !m->rpc || !m->dbus || !m->qmp ||
 	    !m->forks || !m->open)
 		return -ENOMEM;
 	return 0;
@@ -61,6 +74,7 @@ void vs_top_model_release(struct vs_top_model *m)
 	vs_htab_free(m->threads, free);
 	vs_htab_free(m->domains, free);
 	vs_htab_free(m->locks, free);
+	vs_htab_free(m->lock_totals, free);
 	vs_htab_free(m->rpc, free);
 	vs_htab_free(m->dbus, free);
 	vs_htab_free(m->qmp, free);
@@ -492,8 +506,11 @@ void vs_top_model_attach(struct vs_top_model *m, uint32_t pid, const char *comm,
 	vs_htab_free(m->open, free);
 	m->open = vs_htab_new();
 	/* The new process's lock counts start again from zero. */
-	while (m->locks && vs_htab_next(m->locks, &pos, NULL, NULL, &val))
-		memset(&((struct vs_top_lock *)val)->prev_total, 0, sizeof(struct vs_top_stat));
+	while (m->lock_totals && vs_htab_next(m->lock_totals, &pos, NULL, NULL, &val)) {
+		struct lock_total *lt = val;
+
+		lt->count = lt->sum_ns = 0;
+	}
 	if (m->have_roles)
 		vs_profile_release(&m->roles);
 	m->have_roles = 0;
@@ -579,23 +596,32 @@ static void older(uint64_t *oldest, uint64_t ts)
 
 void vs_top_model_lock(struct vs_top_model *m, uint64_t addr, const struct vs_lock_stats *st)
 {
-	struct vs_top_lock *l = row(m->locks, &addr, sizeof(addr), sizeof(*l),
-				    offsetof(struct vs_top_lock, addr));
+	struct lock_total *lt = row(m->lock_totals, &addr, sizeof(addr), sizeof(*lt),
+				    offsetof(struct lock_total, addr));
 	struct vs_top_stat d = { 0 };
 	struct vs_top_domain *dom;
+	struct vs_top_lock *l;
 
+	if (!lt)
+		return;
+	lt->tick = m->tick;
+	if (st->contended >= lt->count && st->wait_ns >= lt->sum_ns) {
+		d.count = st->contended - lt->count;
+		d.sum_ns = st->wait_ns - lt->sum_ns;
+	}
+	lt->count = st->contended;
+	lt->sum_ns = st->wait_ns;
+	l = d.count ? row(m->locks, &addr, sizeof(addr), sizeof(*l),
+			  offsetof(struct vs_top_lock, addr))
+		    : vs_htab_get(m->locks, &addr, sizeof(addr));
 	if (!l)
 		return;
+	if (d.count)
+		l->seen = m->tick;
 	if (!l->name[0] || (st->kind[0] && !strchr(l->name, ' ')))
 		vs_lock_name(l->name, sizeof(l->name), addr, st->kind, st->object);
 	if (!strcmp(st->kind, "virDomainObj") && st->object[0])
 		copy(l->domain, sizeof(l->domain), st->object);
-	if (st->contended >= l->prev_total.count && st->wait_ns >= l->prev_total.sum_ns) {
-		d.count = st->contended - l->prev_total.count;
-		d.sum_ns = st->wait_ns - l->prev_total.sum_ns;
-	}
-	l->prev_total.count = st->contended;
-	l->prev_total.sum_ns = st->wait_ns;
 	if (st->wait_max_ns > l->max_wait_ns)
 		l->max_wait_ns = st->wait_max_ns;
 	stat_merge(&l->f.cur, &d);
@@ -803,6 +829,50 @@ static int by_seen(const void *a, const void *b)
 	return x->seen < y->seen ? -1 : x->seen > y->seen;
 }
 
+static int lock_by_seen(const void *a, const void *b)
+{
+	const struct vs_top_lock *x = *(struct vs_top_lock *const *)a;
+	const struct vs_top_lock *y = *(struct vs_top_lock *const *)b;
+
+	return x->seen < y->seen ? -1 : x->seen > y->seen;
+}
+
+/* Counts of locks the kernel no longer counts go (after a few refreshes, so
+ * that a refresh that could not read them forgets nothing); past
+ * MAX_LOCK_ROWS rows, those waited for longest ago, with no waiter now, go
+ * down to three quarters of it. */
+static void prune_locks(struct vs_top_model *m)
+{
+	size_t n = vs_htab_count(m->lock_totals), nr = 0, pos = 0, drop;
+	void **doomed = n ? malloc(n * sizeof(*doomed)) : NULL;
+	void *val;
+
+	if (doomed) {
+		while (vs_htab_next(m->lock_totals, &pos, NULL, NULL, &val) && nr < n)
+			if (((struct lock_total *)val)->tick + 10 < m->tick)
+				doomed[nr++] = val;
+		for (size_t i = 0; i < nr; i++)
+			free(vs_htab_del(m->lock_totals, &((struct lock_total *)doomed[i])->addr,
+					 sizeof(uint64_t)));
+		free(doomed);
+	}
+	n = vs_htab_count(m->locks);
+	if (n <= MAX_LOCK_ROWS || !(doomed = malloc(n * sizeof(*doomed))))
+		return;
+	nr = pos = 0;
+	while (vs_htab_next(m->locks, &pos, NULL, NULL, &val)) {
+		struct vs_top_lock *l = val;
+
+		if (!l->waiters_now && l->seen != m->tick)
+			doomed[nr++] = l;
+	}
+	qsort(doomed, nr, sizeof(*doomed), lock_by_seen);
+	drop = n - MAX_LOCK_ROWS * 3 / 4;
+	for (size_t i = 0; i < nr && i < drop; i++)
+		free(vs_htab_del(m->locks, &((struct vs_top_lock *)doomed[i])->addr, sizeof(uint64_t)));
+	free(doomed);
+}
+
 static void prune_domains(struct vs_top_model *m)
 {
 	size_t n = vs_htab_count(m->domains), nr = 0, pos = 0, drop;
@@ -860,6 +930,7 @@ void vs_top_model_tick(struct vs_top_model *m, uint64_t now_ns)
 	figure_close(&m->hdr.stalls);
 	explain_stalls(m);
 	prune_domains(m);
+	prune_locks(m);
 }
 
 static void reset_entries(struct vs_htab *h)

@@ -81,7 +81,7 @@ struct vs_top_lock {
 	uint64_t addr; /* key */
 	char name[VS_TOP_NAME_LEN];
 	char domain[64];     /* a virDomainObj's domain, else "" */
-	struct vs_top_stat prev_total; /* the counts as last read */
+	uint64_t seen;           /* the refresh it last had a wait in */
 	struct vs_top_figure f;
 	uint64_t max_wait_ns;    /* the longest wait ever */
 	uint32_t waiters_now;
@@ -153,6 +153,7 @@ struct vs_top_model {
 	struct vs_htab *threads;   /* tid -> struct vs_top_thread */
 	struct vs_htab *domains;   /* name -> struct vs_top_domain */
 	struct vs_htab *locks;     /* addr -> struct vs_top_lock */
+	struct vs_htab *lock_totals; /* addr -> its counts as last read (top_model.c) */
 	struct vs_htab *rpc;       /* procedure -> struct vs_top_entry */
 	struct vs_htab *dbus;      /* method -> struct vs_top_entry */
 	struct vs_htab *qmp;       /* command -> struct vs_top_entry */
