@@ -165,11 +165,12 @@ struct top {
 };
 
 /* Holds are sampled 100 times a second: a domain's lock held across a
- * D-Bus call or a monitor command (hundreds of ms, up to 30 s) shows, the
- * reads cost top a system call each, and the daemon nothing. An object not
- * worked on for a minute is no longer read (it may be gone). */
+ * D-Bus call or a monitor command (hundreds of ms, up to 30 s) shows, and
+ * the reads cost the daemon nothing. A free lock whose object no thread
+ * took up in the last 5 s is no longer read (it may be gone, and reads cost
+ * top a page lookup each). */
 #define HOLD_SAMPLE_NS (10 * VS_NSEC_PER_MSEC)
-#define HOLD_FORGET_NS (60 * VS_NSEC_PER_SEC)
+#define HOLD_FORGET_NS (5 * VS_NSEC_PER_SEC)
 
 static void detach(struct top *t)
 {

@@ -184,11 +184,23 @@ int vs_lock_sampler_sample(struct vs_lock_sampler *s, uint64_t now_ns)
 	return 0;
 }
 
+static int by_named_desc(const void *a, const void *b)
+{
+	const struct entry *x = *(struct entry *const *)a, *y = *(struct entry *const *)b;
+
+	return x->named_ns > y->named_ns ? -1 : x->named_ns < y->named_ns;
+}
+
 int vs_lock_sampler_take(struct vs_lock_sampler *s, uint64_t forget_before_ns,
 			 int (*fn)(const struct vs_lock_hold *h, void *arg), void *arg)
 {
-	size_t kept = 0;
+	size_t kept = 0, free_kept = 0;
 	int rc = 0;
+
+	/* The most recently named first, so that past the cap on free locks
+	 * the oldest go (see VS_LOCK_SAMPLER_MAX_FREE). */
+	if (s->n > VS_LOCK_SAMPLER_MAX_FREE)
+		qsort(s->entries, s->n, sizeof(*s->entries), by_named_desc);
 
 	for (size_t i = 0; i < s->n; i++) {
 		struct entry *e = s->entries[i];
@@ -196,7 +208,8 @@ int vs_lock_sampler_take(struct vs_lock_sampler *s, uint64_t forget_before_ns,
 		if (!rc)
 			rc = fn(&e->h, arg);
 		e->h.samples = e->h.held = 0;
-		if (e->named_ns < forget_before_ns && !e->h.owner) {
+		if (!e->h.owner && (e->named_ns < forget_before_ns ||
+				    free_kept++ >= VS_LOCK_SAMPLER_MAX_FREE)) {
 			vs_htab_del(s->by_addr, &e->h.lock, sizeof(e->h.lock));
 			free(e);
 			continue;

@@ -11,7 +11,16 @@
  * share of the time held and the age of the hold in progress.
  *
  * Locks come and go (a domain is undefined and its memory reused): an
- * owner is believed only when it is one of the target's threads. */
+ * owner is believed only when it is one of the target's threads.
+ *
+ * Each read costs the reader a page lookup in the target, so a daemon that
+ * defines hundreds of domains a second cannot have each one's lock read a
+ * hundred times a second: locks held are always read, and of the free ones
+ * only the VS_LOCK_SAMPLER_MAX_FREE most recently named. A lock is named
+ * when a thread takes it to work on its object, and read within one period,
+ * so a hold that begins with the object's lookup is seen; a lock taken again
+ * later, without a lookup, once it has fallen out, is not. */
+#define VS_LOCK_SAMPLER_MAX_FREE 256
 #ifndef VS_LOCK_SAMPLER_H
 #define VS_LOCK_SAMPLER_H
 
@@ -50,8 +59,9 @@ int vs_lock_sampler_set_threads(struct vs_lock_sampler *s, const uint32_t *tids,
 int vs_lock_sampler_sample(struct vs_lock_sampler *s, uint64_t now_ns);
 
 /* Calls fn for each watched lock with its figures, then starts the counts
- * afresh; locks neither named since forget_before_ns nor held are dropped.
- * 0 or fn's first non-zero value. */
+ * afresh; free locks not named since forget_before_ns, and past the
+ * VS_LOCK_SAMPLER_MAX_FREE most recently named, are dropped. 0 or fn's
+ * first non-zero value. */
 int vs_lock_sampler_take(struct vs_lock_sampler *s, uint64_t forget_before_ns,
 			 int (*fn)(const struct vs_lock_hold *h, void *arg), void *arg);
 

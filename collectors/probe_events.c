@@ -66,6 +66,7 @@ struct vs_probe_events {
 	struct vs_htab *threads;  /* tid -> struct thread_state */
 	struct vs_htab *rpcs;     /* struct rpc_key -> struct rpc_call */
 	struct vs_htab *objects;  /* lock address -> struct vs_probe_object */
+	int want_objects;         /* someone asks for them: else none are kept */
 	struct vs_probe_record *whole; /* a record sent short, made whole */
 };
 
@@ -524,32 +525,34 @@ static void thread_object(struct vs_probe_events *pe, const struct vs_probe_reco
 	if (t->has_rpc && (call = vs_htab_get(pe->rpcs, &t->serving, sizeof(t->serving))) &&
 	    !call->object[0])
 		memcpy(call->object, t->object, sizeof(call->object));
-	if (r->f.nums[VS_PN_ADDR])
+	if (pe->want_objects && r->f.nums[VS_PN_ADDR])
 		note_object(pe, r->f.nums[VS_PN_ADDR], t->object, r->ts_ns);
 }
 
 int vs_probe_events_objects(struct vs_probe_events *pe, uint64_t since_ns,
 			    int (*fn)(const struct vs_probe_object *o, void *arg), void *arg)
 {
-	struct vs_probe_object *o, *stale = NULL;
-	size_t pos = 0;
+	size_t n = vs_htab_count(pe->objects), nr = 0, pos = 0;
+	struct vs_probe_object **stale = n ? malloc(n * sizeof(*stale)) : NULL;
 	void *val;
 	int rc = 0;
 
-	/* Forgotten one per pass: positions do not survive a removal, and
-	 * objects go stale a few at a time. */
+	pe->want_objects = 1;
 	while (vs_htab_next(pe->objects, &pos, NULL, NULL, &val)) {
-		o = val;
+		struct vs_probe_object *o = val;
+
 		if (o->seen_ns < since_ns) {
-			if (!stale)
-				stale = o;
+			if (stale && nr < n)
+				stale[nr++] = o;
 			continue;
 		}
 		if (!rc)
 			rc = fn(o, arg);
 	}
-	if (stale)
-		free(vs_htab_del(pe->objects, &stale->lock, sizeof(stale->lock)));
+	/* Without memory for the list, they go at a later call. */
+	for (size_t i = 0; i < nr; i++)
+		free(vs_htab_del(pe->objects, &stale[i]->lock, sizeof(stale[i]->lock)));
+	free(stale);
 	return rc;
 }
 

@@ -30,8 +30,9 @@ struct vs_probe_object {
 };
 
 /* Calls fn for each object seen since since_ns, and forgets the others
- * (their memory may be another object's by now). 0 or fn's first non-zero
- * value. */
+ * (their memory may be another object's by now). Objects are kept from
+ * the first call on, so a front end that never asks keeps none; one that
+ * asks must keep asking. 0 or fn's first non-zero value. */
 int vs_probe_events_objects(struct vs_probe_events *pe, uint64_t since_ns,
 			    int (*fn)(const struct vs_probe_object *o, void *arg), void *arg);
 
