@@ -30,7 +30,7 @@
 
 static const char usage[] =
 	"Usage: virtscope top [-p PID | --daemon NAME] [-d SECONDS] [-b [-n COUNT] | --json [-n COUNT]]\n"
-	"                     [--rows N] [--profile NAME|FILE]\n"
+	"                     [--rows N] [--profile NAME|FILE] [--no-holds]\n"
 	"\n"
 	"Shows the daemon live: its threads and what each is doing now, its domains,\n"
 	"locks, RPC procedures, D-Bus methods, forks and main-loop stalls, refreshed\n"
@@ -45,6 +45,9 @@ static const char usage[] =
 	"  -n, --iterations N     with -b or --json: stop after N frames\n"
 	"      --rows N           with -b or --json: rows per table (default: all)\n"
 	"      --profile NAME     the daemon profile, built-in or a file\n"
+	"      --no-holds         do not read who holds the domains' locks (100 times\n"
+	"                         a second each, read-only: it costs top some CPU\n"
+	"                         when many domains are busy)\n"
 	"  -h, --help             show this help\n";
 
 static const struct option long_opts[] = {
@@ -56,6 +59,7 @@ static const struct option long_opts[] = {
 	{ "iterations", required_argument, NULL, 'n' },
 	{ "rows", required_argument, NULL, 'r' },
 	{ "profile", required_argument, NULL, 'P' },
+	{ "no-holds", no_argument, NULL, 'H' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -69,6 +73,7 @@ struct top_args {
 	enum top_mode mode;
 	uint64_t count, rows;
 	const char *profile;
+	int no_holds;
 	int help;
 };
 
@@ -105,6 +110,7 @@ static int parse_args(int argc, char **argv, struct top_args *a, char *err, size
 			break;
 		case 'b': a->mode = MODE_BATCH; break;
 		case 'J': a->mode = MODE_JSON; break;
+		case 'H': a->no_holds = 1; break;
 		case 'n':
 			if (vs_parse_u64(optarg, 1, 1000000000, &a->count))
 				return bad(err, errlen, "invalid frame count '%s'", optarg);
@@ -225,8 +231,8 @@ static int attach(struct top *t, pid_t pid, char *err, size_t errlen)
 	if (rc)
 		goto fail;
 	t->sym = vs_symbolizer_new(t->s.procs);
-	t->holds = vs_lock_sampler_new(pid);
-	if (!t->holds) {
+	t->holds = t->a->no_holds ? NULL : vs_lock_sampler_new(pid);
+	if (!t->holds && !t->a->no_holds) {
 		rc = -ENOMEM;
 		snprintf(err, errlen, "%s", strerror(-rc));
 		goto fail;
@@ -280,6 +286,8 @@ static void read_holds(struct top *t, uint64_t now_ns)
 {
 	uint64_t since = now_ns > HOLD_FORGET_NS ? now_ns - HOLD_FORGET_NS : 0;
 
+	if (!t->holds)
+		return;
 	vs_lock_sampler_take(t->holds, since, on_hold, &t->model);
 	vs_probes_objects(&t->s.collectors[C_PROBES], since, on_object, t);
 	vs_lock_sampler_set_threads(t->holds, t->tids, t->ntids);
@@ -504,7 +512,7 @@ static int run_loop(struct top *t)
 		/* On a screen, keys are read every 50 ms. */
 		if (t->screen && slice > 50 * VS_NSEC_PER_MSEC)
 			slice = 50 * VS_NSEC_PER_MSEC;
-		if (t->attached && vs_lock_sampler_count(t->holds)) {
+		if (t->attached && t->holds && vs_lock_sampler_count(t->holds)) {
 			if (now >= t->next_hold_sample) {
 				/* a read that fails (the target exiting) is
 				 * the session's to find out */
