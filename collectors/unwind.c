@@ -260,6 +260,19 @@ out:
 	free(frame);
 }
 
+/* A row derived for key, counted; NULL on -ENOMEM. */
+static struct row *new_row(struct vs_unwinder *u, struct row_key key)
+{
+	struct row *row = calloc(1, sizeof(*row));
+
+	if (!row)
+		return NULL;
+	row->key = key;
+	derive_row(u, row);
+	u->stats.rows_cached++;
+	return row;
+}
+
 static const struct row *row_at(struct vs_unwinder *u, uint32_t pid, uint64_t pc)
 {
 	struct row_key key = { .pid = pid, .pc = pc };
@@ -267,16 +280,12 @@ static const struct row *row_at(struct vs_unwinder *u, uint32_t pid, uint64_t pc
 
 	if (row)
 		return row;
-	row = calloc(1, sizeof(*row));
-	if (!row)
+	if (!(row = new_row(u, key)))
 		return NULL;
-	row->key = key;
-	derive_row(u, row);
 	if (vs_htab_put(u->rows, &row->key, sizeof(row->key), row, NULL)) {
 		row_free(row);
 		return NULL;
 	}
-	u->stats.rows_cached++;
 	return row;
 }
 
@@ -291,15 +300,11 @@ static const struct row *leaf_row_at(struct vs_unwinder *u, uint32_t pid, uint64
 
 	if (row && row->key.pid == pid && row->key.pc == pc)
 		return row;
-	row = calloc(1, sizeof(*row));
-	if (!row)
+	if (!(row = new_row(u, key)))
 		return NULL;
-	row->key = key;
-	derive_row(u, row);
 	if (*slot)
 		row_free(*slot);
 	*slot = row;
-	u->stats.rows_cached++;
 	return row;
 }
 
