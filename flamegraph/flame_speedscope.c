@@ -1,7 +1,9 @@
 /* speedscope's JSON file format: a "sampled" profile whose samples are the
- * merged stacks, each a list of indices into the shared frames, which are
- * the tree's interned names (all but the root's "all": frame i is name
- * i + 1). One walk writes the samples, a second their weights. */
+ * merged stacks, each a list of indices into the shared frames. One walk
+ * writes the samples, a second their weights. Frames are numbered as the
+ * sorted walk first meets their names, not as the names were interned: the
+ * file then depends only on the stacks, not on input order or on how many
+ * threads read the input. */
 #include "flame_folded.h"
 
 #include <errno.h>
@@ -17,6 +19,9 @@ struct speedscope {
 	const struct flame_tree *t;
 	uint32_t *path;
 	size_t path_cap;
+	uint32_t *frame_of; /* name id -> frame index + 1; 0: not met yet */
+	uint32_t *names;    /* frame index -> name id */
+	uint32_t nframes;
 	int any;
 };
 
@@ -56,7 +61,13 @@ static int write_sample(void *ctx, uint32_t leaf, uint64_t weight, uint64_t befo
 	}
 	flame_out_str(&s->out, s->any++ ? ",[" : "[");
 	while (n--) {
-		flame_out_u64(&s->out, s->t->nodes[s->path[n]].name - 1);
+		uint32_t name = s->t->nodes[s->path[n]].name;
+
+		if (!s->frame_of[name]) {
+			s->names[s->nframes++] = name;
+			s->frame_of[name] = s->nframes;
+		}
+		flame_out_u64(&s->out, s->frame_of[name] - 1);
 		if (n)
 			flame_out_char(&s->out, ',');
 	}
@@ -103,9 +114,11 @@ static int write_doc(struct speedscope *s, int chart, const char *name, const ch
 	if ((rc = flame_stacks_walk(s->t, chart, write_weight, s)))
 		return rc;
 	flame_out_str(o, "]}],\"shared\":{\"frames\":[");
-	for (uint32_t i = 1; i < s->t->nnames; i++) {
-		flame_out_str(o, i > 1 ? ",{\"name\":" : "{\"name\":");
-		write_string(o, s->t->names[i].s, s->t->names[i].len);
+	for (uint32_t i = 0; i < s->nframes; i++) {
+		const struct flame_name *nm = &s->t->names[s->names[i]];
+
+		flame_out_str(o, i ? ",{\"name\":" : "{\"name\":");
+		write_string(o, nm->s, nm->len);
 		flame_out_char(o, '}');
 	}
 	flame_out_str(o, "]}}\n");
@@ -118,11 +131,22 @@ int flame_speedscope_write(const struct flame_tree *t, int chart, const char *na
 	struct speedscope s = { .t = t };
 	int rc, err;
 
+
+	s.frame_of = calloc(t->nnames, sizeof(*s.frame_of));
+	s.names = malloc((size_t)t->nnames * sizeof(*s.names));
+	if (!s.frame_of || !s.names) {
+		rc = -ENOMEM;
+		goto cleanup;
+	}
 	rc = flame_out_init(&s.out, f);
 	if (rc)
-		return rc;
+		goto cleanup;
 	rc = write_doc(&s, chart, name, countname);
 	err = flame_out_finish(&s.out);
+	rc = rc ? rc : err;
+cleanup:
+	free(s.names);
+	free(s.frame_of);
 	free(s.path);
-	return rc ? rc : err;
+	return rc;
 }
