@@ -8,6 +8,7 @@
  * tree's index is built only when a line comes out of order (see
  * need_index()). */
 #include "flame_read.h"
+#include "flame_parallel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -293,18 +294,34 @@ static int parse_line(struct parser *p, const char *s, const char *end)
 	return 1;
 }
 
-int flame_parse(struct flame_tree *t, const char *buf, size_t len,
-		const struct flame_parse_opts *o, struct flame_parse_stats *st)
+unsigned int flame_line_part(const char *s, const char *end, unsigned int depth,
+			     unsigned int nparts)
+{
+	const char *q = s;
+
+	for (unsigned int k = 0; k < depth; k++) {
+		q = memchr(q, ';', (size_t)(end - q));
+		if (!q)
+			return 0;
+		q++;
+	}
+	return flame_bytes_hash(s, (size_t)(q - 1 - s)) % nparts;
+}
+
+int flame_parse_part(struct flame_tree *t, const char *buf, size_t len,
+		     const struct flame_parse_opts *o, const struct flame_split *split,
+		     struct flame_parse_stats *st)
 {
 	struct parser p = { .t = t, .o = o };
 	const char *s = buf, *end = buf + len;
+	unsigned int nparts = split ? split->nparts : 1;
 	uint64_t lineno = 0;
 	int rc = 0;
 
 	memset(st, 0, sizeof(*st));
 	/* A guess for the index, erring low (it grows): unsorted inputs the
 	 * benchmark makes hold a node per 30 bytes, real ones share more. */
-	p.expect = len / 64;
+	p.expect = len / 64 / nparts;
 	/* Sorted order only proves something about a tree this input built
 	 * alone: a second input (--diff) is always looked up. */
 	if (t->n > 1 && !o->flamechart && (rc = flame_tree_index(t, t->n + p.expect)))
@@ -314,6 +331,10 @@ int flame_parse(struct flame_tree *t, const char *buf, size_t len,
 		const char *e = nl ? nl : end;
 
 		lineno++;
+		if (nparts > 1 && flame_line_part(s, e, split->depth, nparts) != split->part) {
+			s = e + 1;
+			continue;
+		}
 		rc = parse_line(&p, s, e);
 		if (rc == -EINVAL) {
 			if (!st->malformed++)
@@ -330,4 +351,14 @@ cleanup:
 	free(p.path);
 	free(p.cur);
 	return rc;
+}
+
+int flame_parse(struct flame_tree *t, const char *buf, size_t len,
+		const struct flame_parse_opts *o, struct flame_parse_stats *st)
+{
+	unsigned int nparts = flame_parallel_parts(t, len, o);
+
+	if (nparts > 1)
+		return flame_parse_parallel(t, buf, len, o, nparts, st);
+	return flame_parse_part(t, buf, len, o, NULL, st);
 }

@@ -40,6 +40,25 @@ struct flame_parse_stats {
 int flame_parse(struct flame_tree *t, const char *buf, size_t len,
 		const struct flame_parse_opts *o, struct flame_parse_stats *st);
 
+/* One of nparts shares of an input's lines, split by their first depth
+ * frames (see flame_line_part()). */
+struct flame_split {
+	unsigned int depth;
+	unsigned int part, nparts;
+};
+
+/* Which of nparts a line goes to: a hash of its first depth frames, so that
+ * every node deeper than depth frames is built in one part alone. A line of
+ * no more than depth frames goes to part 0. end: the line's end. */
+unsigned int flame_line_part(const char *s, const char *end, unsigned int depth,
+			     unsigned int nparts);
+
+/* flame_parse() of only the lines of split's part (all of them when split
+ * is NULL). Line numbers in st still count every line. */
+int flame_parse_part(struct flame_tree *t, const char *buf, size_t len,
+		     const struct flame_parse_opts *o, const struct flame_split *split,
+		     struct flame_parse_stats *st);
+
 /* Parses a count token "123" or "1.25" into mantissa and decimals (trailing
  * zeros dropped: "2.50" is 25 with 1 decimal). 0 or -EINVAL. */
 int flame_parse_count(const char *s, size_t len, uint64_t *mantissa, unsigned int *digits);

@@ -100,9 +100,9 @@ void flame_tree_release(struct flame_tree *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* A 32-bit hash of a name, eight bytes at a time: names are short, and
- * every frame of a stack past its shared prefix is hashed. */
-static uint32_t name_hash(const char *s, size_t len)
+/* Eight bytes at a time: names are short, and every frame of a stack past
+ * its shared prefix is hashed. */
+uint32_t flame_bytes_hash(const char *s, size_t len)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, w;
 
@@ -188,7 +188,7 @@ int flame_tree_intern(struct flame_tree *t, const char *s, size_t len, uint32_t 
 
 	if (len > UINT32_MAX)
 		return -EOVERFLOW;
-	h = name_hash(s, len);
+	h = flame_bytes_hash(s, len);
 	for (i = h & t->name_mask; t->name_slots[i]; i = (i + 1) & t->name_mask) {
 		const struct flame_name *nm = &t->names[t->name_slots[i] - 1];
 
@@ -386,10 +386,129 @@ int flame_tree_normalize(struct flame_tree *t)
 	return 0;
 }
 
+/* Depth of every node of t in frames (the root's is 0, capped at 255), and
+ * how many nodes other than the root are at most max deep. */
+static uint8_t *node_depths(const struct flame_tree *t, unsigned int max, uint32_t *shallow)
+{
+	uint8_t *d = malloc(t->n);
+
+	if (!d)
+		return NULL;
+	d[FLAME_ROOT] = 0;
+	*shallow = 0;
+	for (uint32_t i = 1; i < t->n; i++) {
+		uint8_t pd = d[t->nodes[i].parent];
+
+		d[i] = pd < UINT8_MAX ? pd + 1 : UINT8_MAX;
+		if (d[i] <= max)
+			(*shallow)++;
+	}
+	return d;
+}
+
+/* The slot of (parent, name) in a table of the nodes a merge may meet
+ * twice: empty (node FLAME_NONE) when it holds no such node yet. */
+static struct flame_slot *shallow_slot(struct flame_slot *slots, uint32_t mask, uint32_t parent,
+				       uint32_t name)
+{
+	uint32_t i = flame_path_hash(parent, name) & mask;
+
+	while (slots[i].node && (slots[i].parent != parent || slots[i].name != name))
+		i = (i + 1) & mask;
+	return &slots[i];
+}
+
+static void drop_index(struct flame_tree *t)
+{
+	if (t->slots)
+		flame_mem_free(t->slots, ((size_t)t->slot_mask + 1) * sizeof(*t->slots));
+	t->slots = NULL;
+	t->slot_mask = 0;
+}
+
+int flame_tree_merge(struct flame_tree *t, struct flame_tree *from, unsigned int shared)
+{
+	uint32_t *names = NULL, *map = NULL, nt, nf;
+	uint8_t *dt = NULL, *df = NULL;
+	struct flame_slot *slots = NULL;
+	uint64_t scale = 1, sum;
+	size_t cap = 16;
+	int rc;
+
+	if (t->before || t->start || from->before || from->start)
+		return -EINVAL;
+	if (from->digits > t->digits && (rc = flame_tree_set_digits(t, from->digits)))
+		return rc;
+	for (unsigned int d = from->digits; d < t->digits; d++)
+		scale *= 10;
+	/* Every count is bounded by its tree's sum: checking the sums rules
+	 * out overflow everywhere. */
+	if (__builtin_mul_overflow(from->sum[0], scale, &sum) ||
+	    __builtin_add_overflow(sum, t->sum[0], &sum))
+		return -EOVERFLOW;
+	/* Neither index is of use here, and t's would miss the nodes added. */
+	drop_index(t);
+	drop_index(from);
+	rc = -ENOMEM;
+	names = malloc((size_t)from->nnames * sizeof(*names));
+	map = malloc((size_t)from->n * sizeof(*map));
+	dt = node_depths(t, shared, &nt);
+	df = node_depths(from, shared, &nf);
+	if (!names || !map || !dt || !df)
+		goto cleanup;
+	while (cap <= ((size_t)nt + nf) * 2)
+		cap *= 2;
+	slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		goto cleanup;
+	for (uint32_t i = 1; i < t->n; i++) {
+		const struct flame_node *n = &t->nodes[i];
+
+		if (dt[i] <= shared)
+			*shallow_slot(slots, (uint32_t)(cap - 1), n->parent, n->name) =
+				(struct flame_slot){ n->parent, n->name, i };
+	}
+	names[FLAME_ROOT_NAME] = FLAME_ROOT_NAME;
+	for (uint32_t i = 1; i < from->nnames; i++)
+		if ((rc = flame_tree_intern(t, from->names[i].s, from->names[i].len, &names[i])))
+			goto cleanup;
+	map[FLAME_ROOT] = FLAME_ROOT;
+	t->nodes[FLAME_ROOT].count += from->nodes[FLAME_ROOT].count * scale;
+	/* Parents come before their children in both arenas, so each node's
+	 * parent is mapped by the time the node is, and what is appended to t
+	 * keeps that order. */
+	for (uint32_t i = 1; i < from->n; i++) {
+		const struct flame_node *n = &from->nodes[i];
+		uint32_t parent = map[n->parent], name = names[n->name];
+		struct flame_slot *slot = NULL;
+
+		if (df[i] <= shared)
+			slot = shallow_slot(slots, (uint32_t)(cap - 1), parent, name);
+		if (slot && slot->node) {
+			map[i] = slot->node;
+		} else {
+			if ((rc = new_node(t, parent, name, &map[i])))
+				goto cleanup;
+			if (slot)
+				*slot = (struct flame_slot){ parent, name, map[i] };
+		}
+		t->nodes[map[i]].count += n->count * scale;
+	}
+	t->sum[0] = sum;
+	t->time += from->time * scale;
+	rc = 0;
+cleanup:
+	free(slots);
+	free(df);
+	free(dt);
+	free(map);
+	free(names);
+	return rc;
+}
+
 int flame_tree_finalize(struct flame_tree *t)
 {
-	flame_mem_free(t->slots, ((size_t)t->slot_mask + 1) * sizeof(*t->slots));
-	t->slots = NULL;
+	drop_index(t);
 	free(t->name_slots);
 	t->name_slots = NULL;
 	t->first_child = flame_mem_alloc((size_t)t->n * sizeof(*t->first_child));

@@ -64,6 +64,9 @@ void flame_tree_release(struct flame_tree *t); /* zeroed ok */
  * -EOVERFLOW (a name over 4 GiB, or 2^32 names). */
 int flame_tree_intern(struct flame_tree *t, const char *s, size_t len, uint32_t *name);
 
+/* A 32-bit hash of bytes (a frame name). */
+uint32_t flame_bytes_hash(const char *s, size_t len);
+
 /* The hash of a path, from its parent's (FLAME_ROOT_HASH for the root's
  * children) and its last name. Known before the parent's id is, so that a
  * reader can compute a whole stack's hashes and prefetch their slots. */
@@ -114,6 +117,13 @@ int flame_tree_set_digits(struct flame_tree *t, unsigned int digits);
 /* --normalize: scales input 1's counts so that they sum to input 0's
  * (each self count rounded to nearest). Before finalize. */
 int flame_tree_normalize(struct flame_tree *t);
+
+/* Moves every node and count of from into t (both single-input trees, not
+ * yet finalized), leaving from to be released. Only nodes at most shared
+ * frames deep may be in both: the caller split the input so that every
+ * deeper path went to one tree alone, and those are appended without a
+ * lookup. Neither tree is indexed afterwards. 0, -ENOMEM or -EOVERFLOW. */
+int flame_tree_merge(struct flame_tree *t, struct flame_tree *from, unsigned int shared);
 
 /* Turns self counts into totals and links each node's children in creation
  * order. Frees the child hash. 0 or -ENOMEM. */

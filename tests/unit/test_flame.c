@@ -1,6 +1,7 @@
 /* virtscope flame's library, on small inputs with expected output: parsing
  * and malformed lines, merging, sorted and chart order, fixed-point counts,
  * layout widths, escaping, the SVG, folded and speedscope writers, diffs. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "../../flamegraph/flame_folded.h"
 #include "../../flamegraph/flame_layout.h"
 #include "../../flamegraph/flame_out.h"
+#include "../../flamegraph/flame_parallel.h"
 #include "../../flamegraph/flame_read.h"
 #include "../../flamegraph/flame_svg.h"
 #include "../../flamegraph/flame_tree.h"
@@ -446,10 +448,90 @@ static void order_independent(void)
 	free(y);
 }
 
+/* Deterministic, unsorted input with shared prefixes, short lines (which
+ * all go to part 0), a fractional count (so parts differ in scale) and
+ * malformed lines. */
+static char *mixed_input(size_t lines)
+{
+	static const char *const names[] = { "main", "start_thread", "vir;x", "qemu Run",
+					     "g<&>", "poll" };
+	uint64_t r = 42;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < lines; i++) {
+		unsigned int depth;
+
+		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+		depth = 1 + (unsigned int)(r >> 60) % 7;
+		for (unsigned int d = 0; d < depth; d++) {
+			unsigned int pick = (unsigned int)(r >> (8 + 4 * d)) % 6;
+
+			/* a ';' inside a name would split it: keep them apart */
+			fprintf(f, "%s%s%u", d ? ";" : "", pick == 2 ? "vir" : names[pick], d % 3);
+		}
+		if (i == 17)
+			fprintf(f, " 0.25\n");
+		else if (i % 997 == 5)
+			fprintf(f, " x\n");
+		else
+			fprintf(f, " %u\n", 1 + (unsigned int)(r >> 40) % 9);
+	}
+	fclose(f);
+	return buf;
+}
+
+static char *parse_render(const char *text, unsigned int nparts, int what,
+			  struct flame_parse_stats *st)
+{
+	struct flame_parse_opts o = { 0 };
+	struct flame_svg_opts svg = svg_opts();
+	struct flame_tree t;
+	char *out = NULL;
+	int rc = flame_tree_init(&t, 0, 0);
+
+	if (!rc)
+		rc = nparts ? flame_parse_parallel(&t, text, strlen(text), &o, nparts, st)
+			    : flame_parse_part(&t, text, strlen(text), &o, NULL, st);
+	if (!rc && !(rc = flame_tree_finalize(&t)))
+		out = render(&t, what, 0, &svg);
+	flame_tree_release(&t);
+	return out;
+}
+
+static void parallel_parse_matches_serial(void)
+{
+	char *text = mixed_input(20000), *want[3] = { 0 }, *got = NULL;
+	struct flame_parse_stats serial, par;
+
+	CHECK(text);
+	for (int what = FOLDED; what <= SVG; what++) {
+		want[what] = parse_render(text, 0, what, &serial);
+		CHECK(want[what]);
+	}
+	CHECK(serial.malformed == 21 && serial.first_malformed == 6);
+	for (unsigned int n = 1; n <= FLAME_MAX_PARTS; n++)
+		for (int what = FOLDED; what <= SVG; what++) {
+			free(got);
+			got = parse_render(text, n, what, &par);
+			CHECK(got);
+			CHECK_STREQ(got, want[what]);
+			CHECK(par.lines == serial.lines && par.malformed == serial.malformed &&
+			      par.first_malformed == serial.first_malformed);
+		}
+	free(got);
+	for (int what = FOLDED; what <= SVG; what++)
+		free(want[what]);
+	free(text);
+}
+
 UNIT_SUITE(flame, UNIT_TEST(counts_parse), UNIT_TEST(merges_and_sorts),
 	   UNIT_TEST(tree_totals), UNIT_TEST(malformed_lines), UNIT_TEST(fractional_counts),
 	   UNIT_TEST(spaces_and_reverse), UNIT_TEST(flamechart_order),
 	   UNIT_TEST(layout_widths), UNIT_TEST(minwidth_elides), UNIT_TEST(escaping),
 	   UNIT_TEST(count_format), UNIT_TEST(svg_frames), UNIT_TEST(svg_nesting_inverted),
 	   UNIT_TEST(speedscope), UNIT_TEST(diff), UNIT_TEST(colors),
-	   UNIT_TEST(order_independent));
+	   UNIT_TEST(order_independent), UNIT_TEST(parallel_parse_matches_serial));
