@@ -41,6 +41,8 @@ peak_mb() {
 	/usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }'
 }
 
+ratio2() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }'; }
 
 size_mb=$(du -m "$work/sorted.folded" | cut -f1)
@@ -50,16 +52,25 @@ echo "Input: \`flame_gen -n $STACKS\` (bench/flame_gen.c, seed 42): $STACKS uniq
 echo "depth 5 to 40, ${size_mb} MB. Anchors: reading the same file from the page cache with"
 echo "\`cat FILE >/dev/null\` and \`wc -l FILE\`. Times are medians of $ROUNDS runs, each after a warm-up"
 echo "read; peak memory is /usr/bin/time's maximum resident set size (the input's mapped pages"
-echo "count in it). Command: \`virtscope flame FILE -o OUT.svg\` (default --minwidth 0.1 px)."
+echo "count in it). Command: \`virtscope flame FILE -o OUT.svg\` (default --minwidth 0.1 px), which"
+echo "parses a big input on every CPU ($(nproc) here); \"one CPU\" is the same command under"
+echo "\`taskset -c 0\`, the anchor for what the threads gain, run alternately with it."
 echo
-echo "| input order | cat | wc -l | virtscope flame | peak RSS | flame / wc -l | frames drawn (elided) | SVG |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| input order | cat | wc -l | virtscope flame | one CPU | one CPU / all | peak RSS | flame / wc -l | frames drawn (elided) | SVG |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for order in sorted dfs shuffled; do
 	f=$work/$order.folded
 	cat "$f" >/dev/null
 	c=$(rounds cat "$f")
 	w=$(rounds wc -l "$f")
-	v=$(rounds "$VIRTSCOPE" flame "$f" -o "$work/out.svg")
+	# alternating, so that a drift of the machine's speed hits both alike
+	: >"$work/all" && : >"$work/one"
+	for _ in $(seq "$ROUNDS"); do
+		secs "$VIRTSCOPE" flame "$f" -o "$work/out.svg" >>"$work/all" && echo >>"$work/all"
+		secs taskset -c 0 "$VIRTSCOPE" flame "$f" -o "$work/out.svg" >>"$work/one" && echo >>"$work/one"
+	done
+	v=$(median <"$work/all")
+	v1=$(median <"$work/one")
 	m=$(peak_mb "$VIRTSCOPE" flame "$f" -o "$work/out.svg")
 	drawn=$(grep -o 'data-frames="[0-9]*"' "$work/out.svg" | cut -d'"' -f2)
 	elided=$(grep -o 'data-elided="[0-9]*"' "$work/out.svg" | cut -d'"' -f2)
@@ -69,7 +80,7 @@ for order in sorted dfs shuffled; do
 	dfs) label="depth-first, unsorted" ;;
 	*) label="shuffled" ;;
 	esac
-	echo "| $label | $c s | $w s | $v s | $m MB | $(ratio "$v" "$w") | $drawn ($elided) | $svg_kb KiB |"
+	echo "| $label | $c s | $w s | $v s | $v1 s | $(ratio2 "$v1" "$v") | $m MB | $(ratio "$v" "$w") | $drawn ($elided) | $svg_kb KiB |"
 done
 echo
 f=$work/sorted.folded
