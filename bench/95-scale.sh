@@ -83,7 +83,10 @@ rec_err = open(f"{d}/rec.err").read()
 m = re.search(r"(\d+) events, .* over ([0-9.]+) s", rec_err)
 events, rec_secs = (int(m.group(1)), float(m.group(2))) if m else (0, 0.0)
 # Lost events are in the recording itself; its report says how many.
-rec_lost = sum(int(n) for n in re.findall(r"(\d+) events were lost", open(f"{d}/report.txt").read() + rec_err))
+rec_text = open(f"{d}/report.txt").read() + rec_err
+rec_lost = sum(int(n) for n in re.findall(r"(\d+) events were lost", rec_text))
+# What was lost, and by which collector, as virtscope said it.
+lost_lines = sorted({l.strip() for l in rec_text.splitlines() if "lost" in l and re.search(r"[1-9]", l)})
 top_rss = int(open(f"{d}/top.rss").read() or 0)
 rec_rss = int(open(f"{d}/rec.rss").read() or 0)
 
@@ -110,6 +113,12 @@ print(f"| domains in top's table | {domains} | | |")
 print(f"| recorded | | {events} events in {rec_secs:.1f} s | |")
 ok = top_lost == 0 and rec_lost == 0 and all(
     top.get(p, 0) >= n and rec.get(p, 0) >= n for p, n in client.items())
+if lost_lines:
+    print()
+    print("What record said it lost:")
+    print()
+    for l in lost_lines:
+        print(f"- `{l}`")
 print()
 print(f"Every client call counted by both, nothing lost: **{'yes' if ok else 'no'}**.")
 EOF
