@@ -80,7 +80,43 @@ struct vs_ops_report {
 	size_t nr_waits, cap_waits;
 	uint64_t rpc_first_ts, rpc_last_ts;
 	uint64_t lost;
+	/* By collector and kind, so that the report says where they went. */
+	struct lost_row {
+		char collector[24];
+		enum vs_event_kind what;
+		uint64_t count;
+	} lost_by[16];
+	size_t nr_lost_by;
 };
+
+static void count_lost(struct vs_ops_report *r, const struct vs_event *ev)
+{
+	const char *who = ev->lost.collector ? ev->lost.collector : "?";
+	size_t i;
+
+	r->lost += ev->lost.count;
+	for (i = 0; i < r->nr_lost_by; i++)
+		if (r->lost_by[i].what == ev->lost.what && !strcmp(r->lost_by[i].collector, who))
+			break;
+	/* Past the table's end the rest is in the total only. */
+	if (i == VS_ARRAY_SIZE(r->lost_by))
+		return;
+	if (i == r->nr_lost_by) {
+		snprintf(r->lost_by[i].collector, sizeof(r->lost_by[i].collector), "%s", who);
+		r->lost_by[i].what = ev->lost.what;
+		r->lost_by[i].count = 0;
+		r->nr_lost_by++;
+	}
+	r->lost_by[i].count += ev->lost.count;
+}
+
+static void write_lost(const struct vs_ops_report *r, FILE *out)
+{
+	fprintf(out, "\n%" PRIu64 " events were lost: the tables above are partial\n", r->lost);
+	for (size_t i = 0; i < r->nr_lost_by; i++)
+		fprintf(out, "  %" PRIu64 " %s events lost by the %s collector\n", r->lost_by[i].count,
+			vs_event_kind_name(r->lost_by[i].what), r->lost_by[i].collector);
+}
 
 int vs_ops_bimodal(uint64_t fast, uint64_t middle, uint64_t timed_out)
 {
@@ -380,7 +416,7 @@ static void on_event(struct vs_consumer *self, const struct vs_event *ev)
 		break;
 	case VS_EV_KEEPALIVE: on_keepalive(r, ev); break;
 	case VS_EV_LOCK: on_lock(r, ev); break;
-	case VS_EV_LOST: r->lost += ev->lost.count; break;
+	case VS_EV_LOST: count_lost(r, ev); break;
 	default: break;
 	}
 }
@@ -623,5 +659,5 @@ void vs_ops_report_write(struct vs_ops_report *r, FILE *out, const struct vs_sta
 	write_simple(out, r->qmp, "QEMU monitor commands", "COMMAND DOMAIN", rows, 0);
 	write_keepalives(r, out);
 	if (r->lost)
-		fprintf(out, "\n%" PRIu64 " events were lost: the tables above are partial\n", r->lost);
+		write_lost(r, out);
 }
