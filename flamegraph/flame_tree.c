@@ -80,6 +80,14 @@ int flame_tree_init(struct flame_tree *t, int two_inputs, int flamechart)
 	return 0;
 }
 
+static void drop_index(struct flame_tree *t)
+{
+	if (t->slots)
+		flame_mem_free(t->slots, ((size_t)t->slot_mask + 1) * sizeof(*t->slots));
+	t->slots = NULL;
+	t->slot_mask = 0;
+}
+
 void flame_tree_release(struct flame_tree *t)
 {
 	flame_mem_free(t->nodes, (size_t)t->cap * sizeof(*t->nodes));
@@ -93,8 +101,7 @@ void flame_tree_release(struct flame_tree *t)
 		t->name_chunks = c->next;
 		free(c);
 	}
-	if (t->slots)
-		flame_mem_free(t->slots, ((size_t)t->slot_mask + 1) * sizeof(*t->slots));
+	drop_index(t);
 	flame_mem_free(t->first_child, (size_t)t->n * sizeof(*t->first_child));
 	flame_mem_free(t->next_sibling, (size_t)t->n * sizeof(*t->next_sibling));
 	memset(t, 0, sizeof(*t));
@@ -269,8 +276,7 @@ static int build_slots(struct flame_tree *t, size_t cap)
 			;
 		s[j] = (struct flame_slot){ n->parent, n->name, id };
 	}
-	if (t->slots)
-		flame_mem_free(t->slots, ((size_t)t->slot_mask + 1) * sizeof(*t->slots));
+	drop_index(t);
 	t->slots = s;
 	s = NULL;
 	t->slot_mask = (uint32_t)(cap - 1);
@@ -416,14 +422,6 @@ static struct flame_slot *shallow_slot(struct flame_slot *slots, uint32_t mask, 
 	while (slots[i].node && (slots[i].parent != parent || slots[i].name != name))
 		i = (i + 1) & mask;
 	return &slots[i];
-}
-
-static void drop_index(struct flame_tree *t)
-{
-	if (t->slots)
-		flame_mem_free(t->slots, ((size_t)t->slot_mask + 1) * sizeof(*t->slots));
-	t->slots = NULL;
-	t->slot_mask = 0;
 }
 
 int flame_tree_merge(struct flame_tree *t, struct flame_tree *from, unsigned int shared)

@@ -116,5 +116,38 @@ static void procedures_by_number(void)
 	vs_profile_release(&p);
 }
 
+static void feed_lost(struct vs_consumer *c, const char *collector, enum vs_event_kind what,
+		      uint64_t count)
+{
+	struct vs_event ev = { .kind = VS_EV_LOST };
+
+	ev.lost.what = what;
+	ev.lost.count = count;
+	ev.lost.collector = collector;
+	c->event(c, &ev);
+}
+
+/* Losses are totalled, and broken down by kind and collector with the
+ * same pair's counts added up. */
+static void lost_by_collector(void)
+{
+	struct vs_ops_report *r = vs_ops_report_new();
+	struct vs_consumer *c;
+	char *text;
+
+	CHECK(r);
+	c = vs_ops_report_consumer(r);
+	feed_lost(c, "probes", VS_EV_SPAN_END, 70);
+	feed_lost(c, "offcpu", VS_EV_OFFCPU, 16);
+	feed_lost(c, "probes", VS_EV_SPAN_END, 7);
+	text = write_report(r);
+	CHECK(text);
+	CHECK(strstr(text, "93 events were lost: the tables above are partial\n"
+			   "  77 span_end events lost by the probes collector\n"
+			   "  16 offcpu events lost by the offcpu collector\n"));
+	free(text);
+	vs_ops_report_free(r);
+}
+
 UNIT_SUITE(ops, UNIT_TEST(dbus_fast_or_timeout), UNIT_TEST(rpc_by_procedure_and_domain),
-	   UNIT_TEST(procedures_by_number));
+	   UNIT_TEST(procedures_by_number), UNIT_TEST(lost_by_collector));
