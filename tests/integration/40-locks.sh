@@ -150,11 +150,13 @@ test_locks_agree_with_bpftrace() {
 	mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing
 	load start-destroy --domains 2 -d 26 >/dev/null 2>&1 &
 	local loadpid=$!
+	# In microseconds: bpftrace's %d prints 32 bits, and a wait past 2.1 s
+	# in nanoseconds came out negative.
 	bpftrace -e "
 		uprobe:$LIBVIRT_SO:virMutexLock /pid == $LAB_PID && strncmp(comm, \"vm-\", 3) == 0/ { @s[tid] = nsecs; }
 		uretprobe:$LIBVIRT_SO:virMutexLock /@s[tid]/ {
 			\$d = nsecs - @s[tid]; delete(@s[tid]);
-			if (\$d > 500000000) { printf(\"%d %d\\n\", tid, \$d); } }" >"$bt" 2>&1 &
+			if (\$d > 500000000) { printf(\"%d %d\\n\", tid, \$d / 1000); } }" >"$bt" 2>&1 &
 	local btpid=$!
 	sleep 4
 	"$VIRTSCOPE" locks -p "$LAB_PID" -d 14 -n 1000 -o "$out" 2>/dev/null
@@ -166,7 +168,7 @@ test_locks_agree_with_bpftrace() {
 	local matched=0 total=0 line d tid bd
 	while read -r d _ tid _; do
 		total=$((total + 1))
-		bd=$(awk -v t="$tid" -v d="$d" '$1 == t { v = $2 / 1e9; r = (v - d) / d; if (r < 0) r = -r; if (r <= 0.05) { print v; exit } }' "$bt")
+		bd=$(awk -v t="$tid" -v d="$d" '$1 == t { v = $2 / 1e6; r = (v - d) / d; if (r < 0) r = -r; if (r <= 0.05) { print v; exit } }' "$bt")
 		[ -n "$bd" ] && matched=$((matched + 1))
 	done < <(chains "$out" | awk '$2 ~ /^vm-/ && $1 >= 1')
 	echo "vm-* waits >= 1 s: $total in virtscope, $matched within 5 % of bpftrace's" >&2
