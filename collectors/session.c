@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "../lib/log.h"
+#include "../lib/priority.h"
 #include "../lib/privs.h"
 #include "../lib/util.h"
 
@@ -201,6 +202,10 @@ int vs_session_start(struct vs_session *s, char *err, size_t errlen)
 	 * part: better refused than reported as if it had been quiet. */
 	if (gone(s))
 		goto exited;
+	/* Before the capabilities go: raising it takes CAP_SYS_NICE. A
+	 * virtscope that cannot still works, and counts what it loses. */
+	if ((rc = vs_raise_priority()) < 0)
+		pr_warn("cannot raise virtscope's priority: %s", strerror(-rc));
 	if ((rc = vs_drop_privileges(s->config.keep_privileges)))
 		pr_warn("cannot drop the capabilities attaching needed: %s", strerror(-rc));
 	return 0;
