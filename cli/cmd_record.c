@@ -478,7 +478,8 @@ static int run(void *arg, struct vs_target *target, FILE *out)
 		if (!rc)
 			rc = run_slices(&st.s, st.rec, deadline);
 	}
-	if (rc && !exited)
+	/* A write error is said once, with the file's name, by finish(). */
+	if (rc && !exited && rc != vs_recorder_error(st.rec))
 		pr_err("recording failed: %s", strerror(-rc));
 	rc = finish(&st, a, !exited && rc != -ESRCH && st.s.started) || (rc && !exited);
 cleanup:

@@ -22,6 +22,7 @@
 
 #include "../lib/htab.h"
 #include "../lib/util.h"
+#include "rec_writer.h"
 #include "symbolize.h"
 
 /* Calls that took at least this share of their timeout ran into it (as the
@@ -70,6 +71,7 @@ struct vs_recorder {
 	struct vs_rec_meta meta;
 	struct vs_symbolizer *sym;
 	int fd;
+	struct vs_rec_writer *writer; /* writes the chunks of a plain recording */
 	uint32_t seq;
 	struct vs_rec_buf events;  /* the events chunk being filled */
 	uint64_t nr_buffered, prev_ts, max_ts;
@@ -605,6 +607,8 @@ static int put_chunk(struct vs_recorder *r, uint32_t type, struct vs_rec_buf *ra
 		return -ENOMEM;
 	if (r->opts.ring_bytes && !r->done) {
 		rc = ring_push(r, type, raw, r->max_ts);
+	} else if (r->writer) {
+		rc = vs_rec_writer_put(r->writer, type, r->seq++, raw);
 	} else {
 		rc = vs_rec_write_chunk(r->fd, type, r->seq++, raw->data, raw->len,
 					!r->opts.no_sync);
@@ -742,6 +746,11 @@ int vs_recorder_fired(const struct vs_recorder *r)
 	return r->fired;
 }
 
+int vs_recorder_error(const struct vs_recorder *r)
+{
+	return r->error;
+}
+
 const char *vs_recorder_trigger(const struct vs_recorder *r)
 {
 	return r->meta.trigger;
@@ -795,6 +804,9 @@ struct vs_recorder *vs_recorder_new(struct vs_session *s, const struct vs_rec_me
 		snprintf(err, errlen, "cannot write '%s': %s", opts->path, strerror(-rc));
 		goto fail;
 	}
+	/* A flight recorder writes once, when it fires: on its own thread. */
+	if (!opts->ring_bytes && !(r->writer = vs_rec_writer_new(r->fd, !opts->no_sync, err, errlen)))
+		goto fail;
 	return r;
 fail:
 	vs_recorder_free(r);
@@ -820,7 +832,7 @@ int vs_recorder_close(struct vs_recorder *r, uint64_t end_ns)
 {
 	struct vs_rec_end end = { .end_ns = end_ns, .events = r->stats.events };
 	struct vs_rec_buf b = { 0 };
-	int rc = r->error;
+	int rc = r->error, wrc;
 	off_t size;
 
 	if (r->opts.ring_bytes && !r->done)
@@ -837,6 +849,10 @@ int vs_recorder_close(struct vs_recorder *r, uint64_t end_ns)
 	if (!rc)
 		rc = put_chunk(r, VS_REC_CHUNK_END, &b);
 	vs_rec_buf_release(&b);
+	wrc = vs_rec_writer_free(r->writer);
+	r->writer = NULL;
+	if (!rc)
+		rc = wrc;
 	if (!rc && fsync(r->fd))
 		rc = -errno;
 	size = lseek(r->fd, 0, SEEK_END);
@@ -863,6 +879,7 @@ void vs_recorder_free(struct vs_recorder *r)
 {
 	if (!r)
 		return;
+	vs_rec_writer_free(r->writer); /* before the fd it writes to goes */
 	if (r->fd >= 0)
 		close(r->fd);
 	vs_symbolizer_free(r->sym);

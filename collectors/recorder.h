@@ -67,6 +67,9 @@ int vs_recorder_tick(struct vs_recorder *r);
 int vs_recorder_done(const struct vs_recorder *r);
 /* A flight recorder that never fired writes nothing. */
 int vs_recorder_fired(const struct vs_recorder *r);
+/* The recording's first write error (sticky), which closing it reports with
+ * the file's name; 0 while none. */
+int vs_recorder_error(const struct vs_recorder *r);
 /* What fired it, in words ("RPC of 3612.345 ms (DOMAIN_DESTROY_FLAGS) by
  * thread 4321 at ..."), or "" before a trigger fired. */
 const char *vs_recorder_trigger(const struct vs_recorder *r);

@@ -157,6 +157,30 @@ test_record_sigkill_keeps_chunks() {
 	echo "salvaged $n events: $(cat "$TMP/kill.err")" >&2
 }
 
+# A disk that fills: one line naming the file and the reason, exit 1, and
+# what was written before it is still read.
+test_record_disk_full() {
+	local mnt=$TMP/full rc=0 n
+	mkdir -p "$mnt"
+	mount -t tmpfs -o size=128k tmpfs "$mnt"
+	load rpc -c "$QEMU_URI" -d 10 >/dev/null 2>&1 &
+	local loadpid=$!
+	./virtscope record -p "$LAB_PID" -o "$mnt/full.vsr" -d 12 2>"$TMP/full.err" || rc=$?
+	kill "$loadpid" 2>/dev/null || true
+	wait "$loadpid" 2>/dev/null || true
+	cp "$mnt/full.vsr" "$TMP/full.vsr" || true
+	umount "$mnt"
+	grep -v 'recording pid' "$TMP/full.err" >"$TMP/full.err1" || true
+	[ "$rc" -eq 1 ] || fail "exit $rc on a full disk: $(cat "$TMP/full.err")"
+	expect_one_line_error "$TMP/full.err1"
+	grep -q "cannot write '$mnt/full.vsr': No space left on device" "$TMP/full.err1" ||
+		fail "$(cat "$TMP/full.err1")"
+	./virtscope report "$TMP/full.vsr" >"$TMP/full.report" 2>/dev/null || true
+	n=$(awk '/^Over / { print $4 }' "$TMP/full.report")
+	[ "${n:-0}" -gt 1000 ] || fail "only ${n:-0} events read back from a full disk's recording"
+	echo "read back $n events; $(cat "$TMP/full.err1")" >&2
+}
+
 test_record_bad_files() {
 	local rec=$TMP/good.vsr f cmd
 	./virtscope record -p "$LAB_PID" -o "$rec" -d 2 2>/dev/null

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../collectors/rec_writer.h"
 #include "../../collectors/recorder.h"
 #include "../../collectors/replay.h"
 #include "../../collectors/symbolize.h"
@@ -561,8 +562,65 @@ static void test_fuzz_regressions(void)
 	CHECK(n >= 2);
 }
 
+/* The writer thread keeps the order chunks were queued in, and a write
+ * error is sticky: said by every later call, and nothing written after it. */
+static void test_writer_order_and_errors(void)
+{
+	char path[] = "/tmp/vs-unit-writer.XXXXXX", err[256];
+	struct vs_rec_writer *w;
+	struct vs_rec_reader rd;
+	struct vs_rec_buf raw = { 0 };
+	const uint8_t *payload;
+	uint32_t type, n = 0;
+	size_t len, size;
+	char *buf;
+	int fd = mkstemp(path), ok = 1;
+
+	CHECK(fd >= 0);
+	unlink(path);
+	CHECK(vs_rec_write_header(fd) == 0);
+	w = vs_rec_writer_new(fd, 1, err, sizeof(err));
+	CHECK(w);
+	for (uint32_t i = 0; i < 300; i++) {
+		for (uint32_t j = 0; j <= i; j++)
+			vs_rec_buf_uv(&raw, i);
+		CHECK(vs_rec_writer_put(w, VS_REC_CHUNK_EVENTS, i, &raw) == 0);
+		CHECK(!raw.data && !raw.len);
+		if (i == 150)
+			CHECK(vs_rec_writer_drain(w) == 0);
+	}
+	CHECK(vs_rec_writer_free(w) == 0);
+	size = (size_t)lseek(fd, 0, SEEK_END);
+	buf = malloc(size);
+	CHECK(buf && pread(fd, buf, size, 0) == (ssize_t)size);
+	close(fd);
+	CHECK(vs_rec_reader_init(&rd, buf, size) == VS_REC_OK);
+	while (vs_rec_next_chunk(&rd, &type, &payload, &len)) {
+		/* chunk i holds i + 1 varints of i (one byte each below 128) */
+		ok &= type == VS_REC_CHUNK_EVENTS && (n >= 128 || len == n + 1u) &&
+		      (n >= 128 || payload[0] == n);
+		n++;
+	}
+	vs_rec_reader_release(&rd);
+	free(buf);
+	CHECK(ok && n == 300);
+
+	fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	w = vs_rec_writer_new(fd, 0, err, sizeof(err));
+	CHECK(w);
+	vs_rec_buf_uv(&raw, 1);
+	CHECK(vs_rec_writer_put(w, VS_REC_CHUNK_EVENTS, 0, &raw) == 0);
+	CHECK(vs_rec_writer_drain(w) == -ENOSPC);
+	vs_rec_buf_uv(&raw, 2);
+	CHECK(vs_rec_writer_put(w, VS_REC_CHUNK_EVENTS, 1, &raw) == -ENOSPC);
+	CHECK(!raw.data); /* taken even when refused */
+	CHECK(vs_rec_writer_free(w) == -ENOSPC);
+	close(fd);
+}
+
 UNIT_SUITE(record, UNIT_TEST(test_round_trip), UNIT_TEST(test_refuses_existing_and_symlinks),
 	   UNIT_TEST(test_truncated_salvages_chunks), UNIT_TEST(test_flipped_byte_skips_one_chunk),
 	   UNIT_TEST(test_bad_files_are_named), UNIT_TEST(test_trigger_parse),
-	   UNIT_TEST(test_triggers_fire),
+	   UNIT_TEST(test_triggers_fire), UNIT_TEST(test_writer_order_and_errors),
 	   UNIT_TEST(test_fuzz_regressions));
