@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-define_test_domains scalebench "$NDOM" $((SECS + 120))
+define_test_domains scalebench "$NDOM" $((2 * SECS + 120))
 holder=$TEST_HOLDER
 
 # wait_for FILE PATTERN: until virtscope says it is attached.
@@ -36,6 +36,9 @@ wait_for() {
 	echo "bench: virtscope did not attach: $(cat "$1")" >&2
 	return 1
 }
+
+# The anchor: the same load with nothing attached, in the same run.
+scripts/load rpc -j "$CLIENTS" -d "$SECS" --json >"$dir/base.json"
 
 "$VIRTSCOPE" top -p "$LAB_PID" --json -d 1 >"$dir/top.json" 2>"$dir/top.err" &
 top_pid=$!
@@ -59,6 +62,7 @@ import json, re, sys
 
 d, ndom, defined, clients, secs = sys.argv[1], *sys.argv[2:]
 load = json.load(open(f"{d}/load.json"))
+base = json.load(open(f"{d}/base.json"))
 proc_of = {"lookup": "DOMAIN_LOOKUP_BY_NAME", "get-info": "DOMAIN_GET_INFO",
            "list-all": "CONNECT_LIST_ALL_DOMAINS", "get-version": "CONNECT_GET_VERSION"}
 client = {}
@@ -110,7 +114,12 @@ print(f"| largest RSS (KiB), from /proc | {top_rss} | {rec_rss} | bounded |")
 print(f"| largest RSS (KiB), as top's header says | {top_rss_hdr} | | |")
 print(f"| CPU (% of one core) | {sum(top_cpu) / max(len(top_cpu), 1):.2f} | | |")
 print(f"| domains in top's table | {domains} | | |")
+
 print(f"| recorded | | {events} events in {rec_secs:.1f} s | |")
+print()
+print(f"The clients made {load['ops_per_sec']:.0f} ops/s with both attached, against "
+      f"{base['ops_per_sec']:.0f} with nothing attached just before: "
+      f"{load['ops_per_sec'] / base['ops_per_sec']:.3f}x.")
 ok = top_lost == 0 and rec_lost == 0 and all(
     top.get(p, 0) >= n and rec.get(p, 0) >= n for p, n in client.items())
 if lost_lines:
