@@ -80,6 +80,30 @@ struct {
 	__type(value, struct vs_lock_stats);
 } lock_stats SEC(".maps");
 
+/* Where a thread took the locks it holds: a short copy of its stack as each
+ * acquisition returned, sent with the hold if the hold is long. Two slots: an
+ * outer lock (a domain's) stays put while inner ones come and go in the
+ * other. In task storage: no hashing, and no entry for threads that never
+ * lock. */
+struct lock_take {
+	__u64 addr; /* 0: free */
+	__u64 regs[VS_UREG_COUNT];
+	__u32 len;
+	__u32 pad;
+	__u8 data[VS_LOCK_TAKE_STACK];
+};
+
+struct lock_takes {
+	struct lock_take slot[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lock_takes);
+} lock_takes SEC(".maps");
+
 /* A new lock's entry is built here: it is too big for the BPF stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -403,6 +427,82 @@ static __always_inline __u64 with_stack(struct vs_probe_record *r, const struct 
 	return size;
 }
 
+/* Return addresses that uretprobes rewrote in a taken stack, put back as
+ * vs_mend_uret() does for a full snapshot: while the lock is taken the
+ * kernel still knows them. */
+static __always_inline void mend_take(struct lock_take *t)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct return_instance *ri = BPF_CORE_READ(task, utask, return_instances);
+	__u64 sp = t->regs[VS_UREG_RSP];
+
+	for (int i = 0; i < VS_URET_MAX && ri; i++) {
+		__u64 slot = BPF_CORE_READ(ri, stack), orig = BPF_CORE_READ(ri, orig_ret_vaddr);
+		__u64 off = slot - sp;
+
+		if (slot >= sp && !(off & 7) && off + 8 <= t->len)
+			*(__u64 *)(t->data + (off & (VS_LOCK_TAKE_STACK - 8))) = orig;
+		ri = BPF_CORE_READ(ri, next);
+	}
+}
+
+/* Copies where the current thread takes lock addr into one of its slots. */
+static __always_inline void note_take(const struct regs_box *regs, __u64 addr)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct lock_takes *ts = bpf_task_storage_get(&lock_takes, task, 0,
+						     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct lock_take *t;
+	__u32 len = 0;
+	__u64 sp;
+
+	if (!ts)
+		return;
+	t = !ts->slot[0].addr || ts->slot[0].addr == addr ? &ts->slot[0] : &ts->slot[1];
+	t->addr = addr;
+	vs_fill_uregs(t->regs, &regs->r);
+	sp = t->regs[VS_UREG_RSP];
+	/* the end of the stack may lie within the copy: what can be read */
+	for (int i = 0; i < VS_LOCK_TAKE_STACK / 256; i++) {
+		if (bpf_probe_read_user(t->data + i * 256, 256, (const void *)(sp + i * 256)))
+			break;
+		len += 256;
+	}
+	t->len = len;
+	mend_take(t);
+}
+
+/* The stack lock addr was taken with, into r for its hold; the slot is
+ * freed either way. The record's size, or 0 if none was kept. */
+static __always_inline __u64 took_stack(struct vs_probe_record *r, __u64 addr, int send_it)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct lock_takes *ts = bpf_task_storage_get(&lock_takes, task, 0, 0);
+	struct lock_take *t;
+	__u32 len;
+
+	if (!ts)
+		return 0;
+	if (ts->slot[0].addr == addr)
+		t = &ts->slot[0];
+	else if (ts->slot[1].addr == addr)
+		t = &ts->slot[1];
+	else
+		return 0;
+	t->addr = 0;
+	if (!send_it)
+		return 0;
+	__builtin_memcpy(r->snap.regs, t->regs, sizeof(t->regs));
+	r->snap.flags = 0;
+	len = t->len;
+	if (len > VS_LOCK_TAKE_STACK)
+		len = VS_LOCK_TAKE_STACK;
+	r->snap.len = len;
+	if (bpf_probe_read_kernel(r->snap.data, VS_LOCK_TAKE_STACK, t->data))
+		return 0;
+	return VS_PROBE_RECORD_SNAP_HDR_SIZE + len; /* bounded for the verifier */
+}
+
 static __always_inline void lock_acquired(struct pt_regs *ctx, const struct regs_box *regs,
 					  int usdt, const struct vs_probe_spec *spec, __u32 tid,
 					  struct vs_probe_record *r)
@@ -419,6 +519,8 @@ static __always_inline void lock_acquired(struct pt_regs *ctx, const struct regs
 	addr = req->addr;
 	held.ts = now;
 	bpf_map_update_elem(&lock_holders, &addr, &held, BPF_ANY);
+	if (spec->flags & VS_PF_STACK)
+		note_take(regs, addr);
 	if (!req->ts) {
 		bpf_map_delete_elem(&lock_requests, &tid);
 		return;
@@ -471,8 +573,14 @@ static __always_inline void lock_release(struct pt_regs *ctx, const struct regs_
 			__sync_fetch_and_add(&st->hold_hist[b], 1);
 	}
 	if (hold >= lock_min_ns) {
+		__u64 size;
+
 		fill_lock_record(r, addr, start, hold, st);
-		send(r, with_stack(r, spec, regs));
+		/* where it was taken, else where it is let go */
+		size = took_stack(r, addr, 1);
+		send(r, size ? size : with_stack(r, spec, regs));
+	} else {
+		took_stack(r, addr, 0);
 	}
 }
 

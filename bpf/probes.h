@@ -15,6 +15,11 @@
 #define VS_PROBE_STRS 4        /* string fields per record */
 #define VS_PROBE_STR_LEN 64
 #define VS_PROBE_OPS 6         /* operations per fetch */
+/* How much of a holder's stack is copied as it takes a lock (with --all),
+ * for the hold's record: enough for the frames that took it and their
+ * callers a dozen deep, at a fraction of a full snapshot's cost on every
+ * acquisition. A power of two (the copy's offsets are masked with it). */
+#define VS_LOCK_TAKE_STACK 1024
 
 /* What a probe hit means; collectors/probe_events.c turns hits into events. */
 enum vs_probe_kind {

@@ -268,6 +268,11 @@ static void print_holder(FILE *out, const struct vs_lock_report *r,
 		fprintf(out, ", in %s for %s", c->holder_in, c->holder_in_ns ? h : "?");
 	}
 	fputc('\n', out);
+	if (c->holder_took_stack) {
+		fprintf(out, "%*stook it at: ", 6 + 4 * depth, "");
+		print_frames(out, s, sym, c->holder_took_stack, 8);
+		fputc('\n', out);
+	}
 	if (c->holder_stack) {
 		fprintf(out, "%*sholder's stack: ", 6 + 4 * depth, "");
 		print_frames(out, s, sym, c->holder_stack, 8);

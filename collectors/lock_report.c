@@ -340,8 +340,7 @@ static void build_chains(struct vs_lock_report *r)
 		}
 		h = hold_during(r, w);
 		if (h) {
-			if (!c->holder_stack)
-				c->holder_stack = h->stack;
+			c->holder_took_stack = h->stack;
 			c->holder_hold_ns = h->dur;
 			memcpy(c->holder_comm, h->comm, sizeof(c->holder_comm));
 		}

@@ -38,7 +38,10 @@ struct vs_lock_chain {
 	int holder_running;      /* it was seen running (or runnable) as the wait began */
 	char holder_in[96];      /* a call the holder was in during the wait ("D-Bus ...") */
 	uint64_t holder_in_ns;   /* that call's length */
-	vs_stack_id holder_stack; /* the holder's stack while it held the lock */
+	vs_stack_id holder_stack; /* the holder's stack while the waiter waited
+				     (taken where it was blocked) */
+	vs_stack_id holder_took_stack; /* where the holder took the lock (the hold's
+					  stack: its acquisition, with --all) */
 	uint64_t holder_hold_ns;  /* how long that hold lasted, 0 if unknown */
 	uint64_t holder_waits;    /* the lock the holder was itself waiting for */
 	char holder_waits_name[80];

@@ -151,7 +151,12 @@ static vs_stack_id stack_of(struct vs_probe_events *pe, const struct vs_probe_re
 {
 	const struct vs_probe_spec *spec = &pe->profile->probes[r->probe].spec;
 
-	if (!(spec->flags & VS_PF_STACK) || size < VS_PROBE_RECORD_SNAP_HDR_SIZE ||
+	/* A hold's record carries where its lock was taken when the acquiring
+	 * probe asks for stacks, whatever the releasing one asks for. */
+	if (!(spec->flags & VS_PF_STACK) && spec->kind != VS_PK_LOCK_RELEASE &&
+	    spec->kind != VS_PK_LOCK_COND_WAIT)
+		return 0;
+	if (size < VS_PROBE_RECORD_SNAP_HDR_SIZE ||
 	    size < VS_PROBE_RECORD_SNAP_HDR_SIZE + r->snap.len)
 		return 0;
 	return vs_collector_stack(pe->c, r->pid, NULL, 0, &r->snap, NULL, 0);

@@ -103,6 +103,28 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		l = VS_LOG_TRACE;
 		break;
 	}
+	/* A verifier log is one message of many lines, far longer than a log
+	 * line: printed line by line, whole, so that -vv shows why a program
+	 * was refused (the reason comes last). */
+	if (l <= max_level && !held) {
+		char *msg = NULL;
+		va_list copy;
+		int n;
+
+		va_copy(copy, ap);
+		n = vasprintf(&msg, fmt, copy);
+		va_end(copy);
+		if (n >= 0) {
+			for (char *line = msg, *nl; *line; line = nl) {
+				nl = strchr(line, '\n');
+				nl = nl ? nl + 1 : line + strlen(line);
+				fprintf(stderr, "virtscope: %.*s\n", (int)(nl - line - (nl[-1] == '\n')),
+					line);
+			}
+			free(msg);
+			return 0;
+		}
+	}
 	vs_vlog(l, fmt, ap);
 	return 0;
 }

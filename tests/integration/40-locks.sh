@@ -37,6 +37,11 @@ test_locks_reference_daemon_truth() {
 	within "$hold_max" 300000
 	chains "$out" | grep -q ' refObject obj3$' || fail "no chain for obj3: $(cat "$out")"
 	grep -A1 'waited for refObject obj3' "$out" | grep -q 'held by rpc-worker\[' || fail "holder"
+	# where the holder took it (op_hold is inlined into ref_ops_run), not
+	# where it let go: the release probe asks for no stack
+	grep -A2 'waited for refObject obj3' "$out" |
+		grep -q 'took it at: ref_object_lock <- ref_ops_run <- pool_worker' ||
+		fail "no acquisition stack: $(grep -A3 'waited for refObject obj3' "$out")"
 }
 
 # The default, contended waits only (futex), on the same daemon: the waiter,
@@ -135,6 +140,12 @@ test_locks_any_daemon_posix() {
 			fail "no wait of 200 ms (+15 %) by $w: $(chains "$out" | head -5)"
 	done
 	grep -A1 -E '^  [0-9.]+ ms  reader\[' "$out" | grep -q 'held by holder\[' || fail "rwlock holder"
+	# where the holder took them (the return from the lock call, in
+	# holder()), not where it let go (which starts in pthread_*_unlock)
+	grep -A2 -E '^  [0-9.]+ ms  waiter\[' "$out" | grep -q 'took it at: holder <- start_thread' ||
+		fail "mutex taken at: $(grep -A3 -E '^  [0-9.]+ ms  waiter\[' "$out" | head -4)"
+	grep -A2 -E '^  [0-9.]+ ms  reader\[' "$out" | grep -q 'took it at: holder <- start_thread' ||
+		fail "rwlock taken at: $(grep -A3 -E '^  [0-9.]+ ms  reader\[' "$out" | head -4)"
 	# contended mutex waits without probes: holder caught sleeping, with its stack
 	chains "$cont" | awk '$2 == "waiter" && $1 >= 0.19 && $1 <= 0.23' | grep -q . ||
 		fail "contention: $(chains "$cont" | head -3)"
